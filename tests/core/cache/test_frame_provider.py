@@ -178,3 +178,10 @@ def test_bad_prefetch_counts(ahead, behind):
         pytest.raises(InputError, match="prefetch"),
     ):
         provider.prefetch(0, ahead=ahead, behind=behind)
+
+
+@pytest.mark.parametrize("frame", [1.5, "3", None])
+def test_bad_frame_numbers(frame):
+    provider = FrameProvider(FakeReader(), TieredCache(1000))
+    with pytest.raises(InputError, match="frame must be an integer"):
+        provider.get(frame)

@@ -301,6 +301,7 @@ def test_non_array_values_are_rejected(value):
         ((True,), {}, "ram_bytes"),
         ((100.5,), {}, "ram_bytes"),
         ((100, None, -5), {}, "disk_bytes"),
+        ((100, None, 1000), {}, "no disk_dir"),
         ((100,), {"kind_budgets": {"embedding": -1}}, "embedding"),
         ((100,), {"kind_budgets": {"embeding": 1}}, "did you mean 'embedding'"),
     ],

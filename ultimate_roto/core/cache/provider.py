@@ -84,6 +84,7 @@ class FrameProvider:
         self.params: tuple = ("float32", str(transform_id))
         self._range = (info.first_frame, info.last_frame)
         self._missing = frozenset(info.missing_frames)
+        self._keys: dict[int, CacheKey] = {}
         self._read_lock = threading.Lock()
         self._state_lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
@@ -93,7 +94,12 @@ class FrameProvider:
 
     def key(self, frame: int) -> CacheKey:
         """The cache key of ``frame`` for this provider."""
-        return CacheKey(self.media_id, frame, "frame", self.params)
+        key = self._keys.get(frame) if type(frame) is int else None
+        if key is None:  # build (and validate) each key once: hits stay cheap
+            key = CacheKey(self.media_id, frame, "frame", self.params)
+            if type(frame) is int:
+                self._keys[frame] = key
+        return key
 
     def get(self, frame: int) -> np.ndarray:
         """Frame ``frame`` from the cache, reading (and transforming) it on a miss.

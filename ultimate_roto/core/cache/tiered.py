@@ -92,6 +92,11 @@ class TieredCache:
             check_kind(k): check_budget(f"kind_budgets[{k!r}]", v)
             for k, v in (kind_budgets or {}).items()
         }
+        if disk_budget and not disk_dir:
+            raise InputError(
+                f"cache disk_bytes is {disk_budget} but no disk_dir is given",
+                hint="pass disk_dir (a writable folder), or disk_bytes=0 to turn the disk tier off",
+            )
         self._disk = DiskTier(disk_dir, disk_budget) if disk_dir and disk_budget else None
         self._lock = threading.Lock()
         self._ram: OrderedDict[CacheKey, _Entry] = OrderedDict()
