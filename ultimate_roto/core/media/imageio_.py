@@ -100,11 +100,32 @@ def _exr_channel_names(names: list[str]) -> list[str]:
 
 
 def _exr_timecode(value: object) -> str | None:
+    """``timeCode`` attribute (an OpenEXR.TimeCode, or a tuple h, m, s, f, drop, ...)."""
     try:
-        h, m, s, f, drop = (int(v) for v in list(value)[:5])  # type: ignore[call-overload]
+        if hasattr(value, "hours"):
+            fields = ("hours", "minutes", "seconds", "frame", "dropFrame")
+            h, m, s, f, drop = (int(getattr(value, a)) for a in fields)
+        else:
+            h, m, s, f, drop = (int(v) for v in list(value)[:5])  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return None
     return format_timecode(h, m, s, f, bool(drop))
+
+
+def _exr_channel_format(path: Path, name: str) -> str:
+    """Pixel type of one EXR channel ("half", "float", "uint").
+
+    The OpenEXR binding reports no pixel type without decoding, so the header is read again
+    by OpenImageIO (cheap: header only).
+    """
+    inp = _oiio_open(path)
+    try:
+        spec = inp.spec()
+        formats = list(spec.channelformats) or [spec.format] * spec.nchannels
+        fmt = dict(zip(spec.channelnames, formats, strict=False)).get(name, spec.format)
+    finally:
+        inp.close()
+    return {"uint32": "uint", "half": "half"}.get(str(fmt), "float")
 
 
 def _probe_exr(path: Path) -> ImageHeader:
@@ -112,14 +133,14 @@ def _probe_exr(path: Path) -> ImageHeader:
 
     try:
         with OpenEXR.File(str(path), header_only=True) as f:
-            header = f.header()
+            header = dict(f.header())  # the File's dict is emptied on close
     except Exception as err:  # OpenEXR raises plain RuntimeError/ValueError
         raise _corrupt(path, err) from err
     (x0, y0), (x1, y1) = header["displayWindow"]
     chans = {c.name: c for c in header["channels"]}
     picked = _exr_channel_names(list(chans))
-    ptype = str(chans[picked[0]].type()).rsplit(".", 1)[-1].upper()
-    pixel_type, bits = {"HALF": ("half", 16), "UINT": ("uint", 32)}.get(ptype, ("float", 32))
+    ptype = _exr_channel_format(path, picked[0])
+    pixel_type, bits = {"half": ("half", 16), "uint": ("uint", 32)}.get(ptype, ("float", 32))
     fps = header.get("framesPerSecond")
     extra = {"channels": ",".join(sorted(chans))}
     return ImageHeader(
@@ -142,10 +163,10 @@ def _read_exr(path: Path) -> np.ndarray:
 
     try:
         with OpenEXR.File(str(path), separate_channels=True) as f:
-            header = f.header()
+            header = dict(f.header())  # the File's dict is emptied on close
             chans = f.channels()
             picked = _exr_channel_names(list(chans))
-            planes = [np.asarray(chans[n].pixels, dtype=np.float32) for n in picked]
+            planes = [chans[n].pixels.astype(np.float32) for n in picked]  # copies
     except Exception as err:
         raise _corrupt(path, err) from err
     if len(picked) < 3:  # grey (+ alpha) -> RGB(A)
