@@ -1,1 +1,37 @@
-"""commands package."""
+"""Undoable edits: Command, MacroCommand, CommandStack and the document's edit commands."""
+
+from ultimate_roto.core.commands.edits import (
+    AddObjectCommand,
+    AddPromptCommand,
+    DeleteObjectCommand,
+    DeletePromptCommand,
+    MovePromptCommand,
+    PaintMaskCommand,
+    RemoveKeyframeCommand,
+    RenameObjectCommand,
+    SetFrameFlagCommand,
+    SetFrameRangeCommand,
+    SetKeyframeCommand,
+    SetMaskCommand,
+    SetObjectPropertyCommand,
+)
+from ultimate_roto.core.commands.stack import Command, CommandStack, MacroCommand
+
+__all__ = [
+    "AddObjectCommand",
+    "AddPromptCommand",
+    "Command",
+    "CommandStack",
+    "DeleteObjectCommand",
+    "DeletePromptCommand",
+    "MacroCommand",
+    "MovePromptCommand",
+    "PaintMaskCommand",
+    "RemoveKeyframeCommand",
+    "RenameObjectCommand",
+    "SetFrameFlagCommand",
+    "SetFrameRangeCommand",
+    "SetKeyframeCommand",
+    "SetMaskCommand",
+    "SetObjectPropertyCommand",
+]

@@ -1,1 +1,32 @@
-"""tools package."""
+"""Qt-free interaction tools: generators fed with pointer events that push commands."""
+
+from ultimate_roto.core.tools.base import (
+    Tool,
+    ToolContext,
+    ToolDriver,
+    ToolEvent,
+    move,
+    press,
+    release,
+    run_tool,
+)
+from ultimate_roto.core.tools.brush import BrushTool, EraserTool, stamp_disc, stamp_segment
+from ultimate_roto.core.tools.prompt_tools import BoxPromptTool, MoveTool, PointPromptTool
+
+__all__ = [
+    "BoxPromptTool",
+    "BrushTool",
+    "EraserTool",
+    "MoveTool",
+    "PointPromptTool",
+    "Tool",
+    "ToolContext",
+    "ToolDriver",
+    "ToolEvent",
+    "move",
+    "press",
+    "release",
+    "run_tool",
+    "stamp_disc",
+    "stamp_segment",
+]
