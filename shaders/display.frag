@@ -1,0 +1,55 @@
+#version 330 core
+// Display transform: exposure (stops), channel isolation, sRGB encoding of linear data, gamma,
+// then the mask overlay tinted with the object's colour and an outline from neighbouring texels.
+in vec2 v_uv;
+out vec4 frag_colour;
+
+uniform sampler2D u_image;     // RGBA float, row 0 = top of the image
+uniform sampler2D u_mask;      // R8 coverage 0..1, same size as the image or not
+uniform float u_exposure;      // stops: colour * 2^exposure
+uniform float u_gamma;         // viewer gamma, 1 = neutral
+uniform int u_channel;         // 0 RGB, 1 R, 2 G, 3 B, 4 A, 5 luminance
+uniform bool u_linear;         // data is scene-linear: apply the sRGB display encoding
+uniform bool u_overlay;        // draw the mask overlay
+uniform vec3 u_overlay_colour; // object colour
+uniform float u_overlay_opacity;
+uniform vec2 u_mask_texel;     // 1 / mask size
+
+float srgb_encode(float c) {
+    c = max(c, 0.0);
+    return c <= 0.0031308 ? 12.92 * c : 1.055 * pow(c, 1.0 / 2.4) - 0.055;
+}
+
+vec3 isolate(vec4 c) {
+    if (u_channel == 1) return vec3(c.r);
+    if (u_channel == 2) return vec3(c.g);
+    if (u_channel == 3) return vec3(c.b);
+    if (u_channel == 4) return vec3(c.a);
+    if (u_channel == 5) return vec3(dot(c.rgb, vec3(0.2126, 0.7152, 0.0722)));
+    return c.rgb;
+}
+
+float outline(vec2 uv) {
+    float here = step(0.5, texture(u_mask, uv).r);
+    float diff = 0.0;
+    diff += abs(here - step(0.5, texture(u_mask, uv + vec2(u_mask_texel.x, 0.0)).r));
+    diff += abs(here - step(0.5, texture(u_mask, uv - vec2(u_mask_texel.x, 0.0)).r));
+    diff += abs(here - step(0.5, texture(u_mask, uv + vec2(0.0, u_mask_texel.y)).r));
+    diff += abs(here - step(0.5, texture(u_mask, uv - vec2(0.0, u_mask_texel.y)).r));
+    return clamp(diff, 0.0, 1.0);
+}
+
+void main() {
+    vec4 src = texture(u_image, v_uv);
+    vec3 c = isolate(vec4(src.rgb * exp2(u_exposure), src.a));
+    if (u_linear) {
+        c = vec3(srgb_encode(c.r), srgb_encode(c.g), srgb_encode(c.b));
+    }
+    c = pow(max(c, vec3(0.0)), vec3(1.0 / max(u_gamma, 1e-4)));
+    if (u_overlay) {
+        float m = texture(u_mask, v_uv).r;
+        c = mix(c, u_overlay_colour, m * u_overlay_opacity);
+        c = mix(c, u_overlay_colour, outline(v_uv));
+    }
+    frag_colour = vec4(clamp(c, 0.0, 1.0), 1.0);
+}

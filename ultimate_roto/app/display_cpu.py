@@ -1,0 +1,100 @@
+"""Qt-free numpy twin of shaders/display.frag: the raster fallback and the GL tests' reference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+CHANNELS = ("RGB", "R", "G", "B", "A", "Luminance")
+_LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
+
+
+@dataclass
+class DisplaySettings:
+    """Viewer display parameters, shared by the GL shader uniforms and the CPU path."""
+
+    exposure: float = 0.0  # stops
+    gamma: float = 1.0
+    channel: str = "RGB"
+    linear: bool = False  # the frame is scene-linear: apply the sRGB display encoding
+    overlay_visible: bool = True
+    overlay_colour: tuple[float, float, float] = (1.0, 0.35, 0.1)
+    overlay_opacity: float = 0.45
+
+    @property
+    def channel_index(self) -> int:
+        return CHANNELS.index(self.channel)
+
+
+def as_rgba(frame: np.ndarray) -> np.ndarray:
+    """Frame as float32 (H, W, 4): greys repeat, RGB gets alpha 1; rejects other shapes."""
+    a = np.asarray(frame)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.ndim != 3 or a.shape[2] not in (1, 3, 4) or a.shape[0] < 1 or a.shape[1] < 1:
+        raise ValueError(f"a frame must be (H, W), (H, W, 1|3|4); got shape {a.shape}")
+    a = a.astype(np.float32, copy=False)
+    if np.issubdtype(np.asarray(frame).dtype, np.integer):
+        a = a / float(np.iinfo(np.asarray(frame).dtype).max)
+    if a.shape[2] == 1:
+        a = np.repeat(a, 3, axis=2)
+    if a.shape[2] == 3:
+        a = np.concatenate([a, np.ones(a.shape[:2] + (1,), np.float32)], axis=2)
+    return np.ascontiguousarray(a)
+
+
+def srgb_encode(c: np.ndarray) -> np.ndarray:
+    c = np.maximum(c, 0.0)
+    return np.where(c <= 0.0031308, 12.92 * c, 1.055 * np.power(c, 1.0 / 2.4) - 0.055)
+
+
+def outline(mask: np.ndarray) -> np.ndarray:
+    """1 where a thresholded mask texel differs from a 4-neighbour (edges clamp)."""
+    m = (mask >= 0.5).astype(np.float32)
+    p = np.pad(m, 1, mode="edge")
+    diff = (
+        np.abs(m - p[1:-1, 2:])
+        + np.abs(m - p[1:-1, :-2])
+        + np.abs(m - p[2:, 1:-1])
+        + np.abs(m - p[:-2, 1:-1])
+    )
+    return np.clip(diff, 0.0, 1.0)
+
+
+def display(rgba: np.ndarray, s: DisplaySettings, mask: np.ndarray | None = None) -> np.ndarray:
+    """Display-referred float RGB (H, W, 3) in [0, 1], exactly what the shader computes."""
+    c = rgba[..., :3] * np.float32(2.0**s.exposure)
+    idx = s.channel_index
+    if idx in (1, 2, 3):
+        c = np.repeat(c[..., idx - 1 : idx], 3, axis=2)
+    elif idx == 4:
+        c = np.repeat(rgba[..., 3:4], 3, axis=2)
+    elif idx == 5:
+        c = np.repeat((c @ _LUMA)[..., None], 3, axis=2)
+    if s.linear:
+        c = srgb_encode(c)
+    c = np.power(np.maximum(c, 0.0), 1.0 / max(s.gamma, 1e-4))
+    if s.overlay_visible and mask is not None and mask.shape == rgba.shape[:2]:
+        col = np.asarray(s.overlay_colour, np.float32)
+        m = mask[..., None].astype(np.float32) * s.overlay_opacity
+        c = c * (1.0 - m) + col * m
+        o = outline(mask)[..., None]
+        c = c * (1.0 - o) + col * o
+    return np.clip(c, 0.0, 1.0).astype(np.float32)
+
+
+def to_uint8(display_rgb: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray((display_rgb * 255.0 + 0.5).astype(np.uint8))
+
+
+def mask_to_uint8(mask: np.ndarray) -> np.ndarray:
+    """A coverage mask (bool, uint8 0..255 or float 0..1) as contiguous uint8 for an R8 texture."""
+    m = np.asarray(mask)
+    if m.ndim != 2:
+        raise ValueError(f"a mask must be 2-D (H, W); got shape {m.shape}")
+    if m.dtype == np.bool_:
+        return np.ascontiguousarray(m.astype(np.uint8) * 255)
+    if m.dtype == np.uint8:
+        return np.ascontiguousarray(m)
+    return np.ascontiguousarray((np.clip(m, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))

@@ -1,0 +1,96 @@
+"""Qt-free keymap: the workstation's actions, their default keys, rebinding and conflicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One bindable action: a stable id, a menu label, a group and its default key."""
+
+    id: str
+    label: str
+    group: str
+    default: str  # QKeySequence portable text, "" for none
+
+
+DEFAULT_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("playback.toggle", "Play / Pause", "Playback", "Space"),
+    ActionSpec("playback.reverse", "Play reverse (repeat: faster)", "Playback", "J"),
+    ActionSpec("playback.stop", "Stop", "Playback", "K"),
+    ActionSpec("playback.forward", "Play forward (repeat: faster)", "Playback", "L"),
+    ActionSpec("timeline.set_in", "Set in point", "Timeline", "I"),
+    ActionSpec("timeline.set_out", "Set out point", "Timeline", "O"),
+    ActionSpec("timeline.prev_key", "Previous keyframe", "Timeline", "["),
+    ActionSpec("timeline.next_key", "Next keyframe", "Timeline", "]"),
+    ActionSpec("timeline.step_back", "Step back one frame", "Timeline", "Left"),
+    ActionSpec("timeline.step_forward", "Step forward one frame", "Timeline", "Right"),
+    ActionSpec("timeline.first", "Go to first frame", "Timeline", "Home"),
+    ActionSpec("timeline.last", "Go to last frame", "Timeline", "End"),
+    ActionSpec("tool.select", "Select tool", "Tools", "Q"),
+    ActionSpec("tool.move", "Move tool", "Tools", "W"),
+    ActionSpec("tool.brush", "Brush tool", "Tools", "B"),
+    ActionSpec("tool.eraser", "Eraser tool", "Tools", "E"),
+    ActionSpec("tool.rotate", "Rotate tool", "Tools", "R"),
+    ActionSpec("tool.scale", "Scale tool", "Tools", "S"),
+    ActionSpec("view.fit", "Fit image in viewport", "View", "F"),
+    ActionSpec("view.one_to_one", "Zoom 1:1", "View", "1"),
+    ActionSpec("view.show_all", "Show all channels (RGB)", "View", "A"),
+    ActionSpec("view.toggle_overlay", "Toggle mask overlay", "View", "~"),
+    ActionSpec("edit.undo", "Undo", "Edit", "Ctrl+Z"),
+    ActionSpec("edit.redo", "Redo", "Edit", "Ctrl+Shift+Z"),
+)
+
+
+def _norm(key: str) -> str:
+    return key.strip().lower()
+
+
+class Keymap:
+    """Current key per action id, starting from the defaults; empty string = unbound."""
+
+    def __init__(self, actions: tuple[ActionSpec, ...] = DEFAULT_ACTIONS) -> None:
+        self.actions = {a.id: a for a in actions}
+        self._keys = {a.id: a.default for a in actions}
+
+    def key(self, action_id: str) -> str:
+        return self._keys[self._check(action_id)]
+
+    def bind(self, action_id: str, key: str) -> None:
+        self._keys[self._check(action_id)] = key.strip()
+
+    def reset(self, action_id: str | None = None) -> None:
+        ids = [action_id] if action_id else list(self.actions)
+        for i in ids:
+            self._keys[self._check(i)] = self.actions[i].default
+
+    def overrides(self) -> dict[str, str]:
+        """Bindings that differ from the defaults (what gets saved)."""
+        return {i: k for i, k in self._keys.items() if k != self.actions[i].default}
+
+    def load(self, overrides: dict[str, str]) -> list[str]:
+        """Apply saved overrides; returns the unknown ids that were ignored."""
+        unknown = [i for i in overrides if i not in self.actions]
+        for i, k in overrides.items():
+            if i in self.actions:
+                self._keys[i] = str(k)
+        return unknown
+
+    def conflicts(self) -> dict[str, list[str]]:
+        """Keys bound to more than one action: {key: [action ids]}."""
+        by_key: dict[str, list[str]] = {}
+        for i, k in self._keys.items():
+            if k:
+                by_key.setdefault(_norm(k), []).append(i)
+        return {k: ids for k, ids in by_key.items() if len(ids) > 1}
+
+    def conflicts_with(self, action_id: str, key: str) -> list[str]:
+        """Other actions already using ``key``."""
+        n = _norm(key)
+        return [i for i, k in self._keys.items() if k and i != action_id and _norm(k) == n]
+
+    def _check(self, action_id: str) -> str:
+        if action_id not in self.actions:
+            raise KeyError(f"unknown action '{action_id}'")
+        return action_id

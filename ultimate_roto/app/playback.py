@@ -1,0 +1,119 @@
+"""Qt-free playback clock: the frame to show comes from elapsed time, so slow frames are dropped."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from fractions import Fraction
+
+SPEEDS = (1, 2, 4, 8)
+
+
+class PlaybackClock:
+    """Frame-accurate playback timing for a frame range.
+
+    The target frame is ``start + floor(elapsed * fps * speed)``, wrapped into [first, last]
+    when looping: a late tick skips (drops) frames instead of drifting behind the wall clock.
+
+    Parameters
+    ----------
+    fps
+        The shot's exact frame rate.
+    first, last
+        Inclusive playback range (usually the in/out points).
+    now
+        Monotonic time source in seconds (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        fps: Fraction,
+        first: int,
+        last: int,
+        now: Callable[[], float] = time.monotonic,
+        loop: bool = True,
+    ) -> None:
+        if fps <= 0:
+            raise ValueError(f"playback needs a positive frame rate, got {fps}")
+        self.fps = Fraction(fps)
+        self.first, self.last = first, max(first, last)
+        self.loop = loop
+        self._now = now
+        self.speed = 0  # signed multiple of fps; 0 = stopped
+        self._t0 = 0.0
+        self._f0 = first
+        self._last_frame = first
+        self.dropped = 0
+        self._shown: deque[float] = deque(maxlen=48)
+
+    @property
+    def playing(self) -> bool:
+        return self.speed != 0
+
+    def set_range(self, first: int, last: int) -> None:
+        self.first, self.last = first, max(first, last)
+
+    def start(self, frame: int, speed: int = 1) -> None:
+        """Start playing from ``frame`` at ``speed`` (negative plays backwards)."""
+        self.speed = speed
+        self._t0 = self._now()
+        self._f0 = self._last_frame = min(self.last, max(self.first, frame))
+        self.dropped = 0
+        self._shown.clear()
+
+    def stop(self) -> None:
+        self.speed = 0
+        self._shown.clear()
+
+    def toggle(self, frame: int) -> None:
+        """Space: stop if playing, else play forward from ``frame``."""
+        if self.playing:
+            self.stop()
+        else:
+            self.start(frame, 1)
+
+    def shuttle(self, direction: int, frame: int) -> None:
+        """J (-1) / L (+1): start at 1x, or double the speed in that direction up to 8x."""
+        if direction == 0:
+            self.stop()
+            return
+        same = self.speed != 0 and (self.speed > 0) == (direction > 0)
+        magnitude = min(SPEEDS[-1], abs(self.speed) * 2) if same else 1
+        self.start(self._last_frame if same else frame, magnitude * (1 if direction > 0 else -1))
+
+    def target_frame(self) -> int:
+        """The frame that should be on screen now."""
+        if not self.playing:
+            return self._last_frame
+        steps = math.floor((self._now() - self._t0) * self.fps * self.speed)
+        frame = self._f0 + steps
+        length = self.last - self.first + 1
+        if self.loop:
+            return self.first + (frame - self.first) % length
+        if frame > self.last or frame < self.first:
+            self.stop()
+            frame = min(self.last, max(self.first, frame))
+        return frame
+
+    def tick(self) -> int | None:
+        """Advance; returns the new frame to show, or None when it has not changed."""
+        frame = self.target_frame()
+        if frame == self._last_frame:
+            return None
+        span = self.last - self.first + 1
+        step = abs(frame - self._last_frame)
+        step = min(step, span - step) if self.loop else step
+        expected = max(1, abs(self.speed))
+        self.dropped += max(0, step - expected)
+        self._last_frame = frame
+        self._shown.append(self._now())
+        return frame
+
+    def actual_fps(self) -> float:
+        """Frames actually shown per second over the recent window (0 when not measurable)."""
+        if len(self._shown) < 2:
+            return 0.0
+        elapsed = self._shown[-1] - self._shown[0]
+        return (len(self._shown) - 1) / elapsed if elapsed > 0 else 0.0

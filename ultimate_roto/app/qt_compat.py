@@ -1,0 +1,37 @@
+"""Works around PySide6 6.12.0 on Python 3.11: every void Qt call drops one reference to None.
+
+Measured here: ``QWidget().update()``, ``QApplication.processEvents()`` and every other call
+returning ``void`` decrement ``sys.getrefcount(None)`` by one (the binding returns a borrowed
+``Py_None``, which is only harmless where None is immortal, i.e. Python >= 3.12). A few thousand
+calls later CPython aborts with "none_dealloc: deallocating None". :func:`protect_none` detects the
+leak with one probe call and, only then, gives None a huge reference count: the immortality that
+Python 3.12 gives it natively. None is a static singleton and is never freed either way.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+
+_RESERVE = 1 << 40
+
+
+def void_call_leaks_none() -> bool:
+    """True when a void Qt method call loses a reference to None (the 6.12.0 bug)."""
+    from PySide6.QtCore import QObject
+
+    probe = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(8):
+        probe.setObjectName("probe")
+    return sys.getrefcount(None) < before
+
+
+def protect_none() -> bool:
+    """Make None effectively immortal if this PySide6 build leaks it; returns True if it did."""
+    if sys.version_info >= (3, 12) or not void_call_leaks_none():
+        return False
+    refcnt = ctypes.c_ssize_t.from_address(id(None))
+    if refcnt.value < _RESERVE:
+        refcnt.value += _RESERVE
+    return True

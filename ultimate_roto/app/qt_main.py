@@ -1,0 +1,66 @@
+"""GUI entry point: QApplication set-up (style, palette, QSettings names) and the main window."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtWidgets import QApplication
+
+from ultimate_roto import __version__, paths
+from ultimate_roto.app.array_reader import generated_shot
+from ultimate_roto.app.qt_mainwindow import QtMainWindow
+from ultimate_roto.app.qt_theme import apply_theme, icon
+
+log = logging.getLogger(__name__)
+ORGANISATION = "UltimateRoto"
+APPLICATION = "Ultimate Roto"
+
+
+def make_application(argv: Sequence[str] = ()) -> QApplication:
+    """The QApplication (created once), named for QSettings and themed."""
+    QCoreApplication.setOrganizationName(ORGANISATION)
+    QCoreApplication.setOrganizationDomain("ultimate-roto.org")
+    QCoreApplication.setApplicationName(APPLICATION)
+    QCoreApplication.setApplicationVersion(__version__)
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    app = QApplication.instance() or QApplication(
+        [sys.argv[0] if sys.argv else "ultimate-roto", *argv]
+    )
+    apply_theme(app)
+    app.setWindowIcon(icon("app"))
+    return app
+
+
+def default_media() -> Path | None:
+    """The bundled demo shot, or None when it is not installed."""
+    try:
+        shot = paths.demo_shot()
+    except FileNotFoundError:
+        return None
+    return shot if shot.exists() else None
+
+
+def open_initial(win: QtMainWindow, args: Sequence[str]) -> None:
+    """Open the path given on the command line, else the demo shot, else a generated shot."""
+    target = next((a for a in args if not a.startswith("-")), None)
+    if target is not None:
+        win.open_path(target)
+        return
+    demo = default_media()
+    if demo is None or not win.open_path(demo):
+        log.warning("demo shot not available; showing a generated shot")
+        win.set_reader(generated_shot())
+
+
+def run_app(args: Sequence[str] = ()) -> int:
+    """Start the workstation on ``args[0]`` (media or project); returns the exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = make_application()
+    win = QtMainWindow()
+    win.show()
+    open_initial(win, list(args))
+    return int(app.exec())

@@ -1,0 +1,213 @@
+"""Dock panels: Inspector (media + viewer controls), Thumbnails strip and the Tool palette."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSlider,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ultimate_roto.app.display_cpu import CHANNELS
+from ultimate_roto.core.media.types import MediaInfo
+
+TOOLS = ("select", "move", "brush", "eraser", "rotate", "scale")
+
+
+def _section(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    label.setObjectName("sectionTitle")
+    return label
+
+
+class QtInspector(QWidget):
+    """Media facts and the viewer's display controls; emits, never reaches into the viewport."""
+
+    exposure_changed = Signal(float)
+    gamma_changed = Signal(float)
+    channel_changed = Signal(str)
+    linear_changed = Signal(bool)
+    overlay_toggled = Signal(bool)
+    overlay_opacity_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.facts: dict[str, QLabel] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 8)
+        layout.addWidget(_section("Media", self))
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        for key in ("File", "Resolution", "Frame rate", "Frames", "Codec", "Depth", "Colour"):
+            value = QLabel("—", self)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.facts[key] = value
+            form.addRow(key, value)
+        layout.addLayout(form)
+        layout.addWidget(_section("Viewer", self))
+        layout.addLayout(self._viewer_form())
+        layout.addWidget(_section("Tool", self))
+        self.tool_label = QLabel("Select", self)
+        layout.addWidget(self.tool_label)
+        layout.addStretch(1)
+
+    def _viewer_form(self) -> QFormLayout:
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.exposure = QDoubleSpinBox(self)
+        self.exposure.setRange(-10.0, 10.0)
+        self.exposure.setSingleStep(0.25)
+        self.exposure.setSuffix(" stops")
+        self.exposure.valueChanged.connect(self.exposure_changed)
+        self.gamma = QDoubleSpinBox(self)
+        self.gamma.setRange(0.1, 4.0)
+        self.gamma.setSingleStep(0.1)
+        self.gamma.setValue(1.0)
+        self.gamma.valueChanged.connect(self.gamma_changed)
+        self.channel = QComboBox(self)
+        self.channel.addItems(list(CHANNELS))
+        self.channel.currentTextChanged.connect(self.channel_changed)
+        self.linear = QCheckBox("scene-linear input (sRGB encode)", self)
+        self.linear.toggled.connect(self.linear_changed)
+        self.overlay = QCheckBox("show mask overlay", self)
+        self.overlay.setChecked(True)
+        self.overlay.toggled.connect(self.overlay_toggled)
+        self.opacity = QSlider(Qt.Orientation.Horizontal, self)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(45)
+        self.opacity.valueChanged.connect(lambda v: self.overlay_opacity_changed.emit(v / 100.0))
+        for label, widget in (
+            ("Exposure", self.exposure),
+            ("Gamma", self.gamma),
+            ("Channels", self.channel),
+            ("", self.linear),
+            ("Overlay", self.overlay),
+            ("Opacity", self.opacity),
+        ):
+            form.addRow(label, widget)
+        return form
+
+    def show_media(self, info: MediaInfo | None) -> None:
+        if info is None:
+            for label in self.facts.values():
+                label.setText("—")
+            return
+        values = {
+            "File": str(info.path).rsplit("/", 1)[-1],
+            "Resolution": f"{info.width} × {info.height}"
+            + (f"  (PAR {info.pixel_aspect:g})" if info.pixel_aspect != 1 else ""),
+            "Frame rate": f"{float(info.fps):.3f} fps" + ("  VFR" if info.vfr else ""),
+            "Frames": f"{info.first_frame}–{info.last_frame}  ({info.frame_count})",
+            "Codec": info.codec,
+            "Depth": f"{info.bit_depth}-bit {info.pixel_type}, {info.channels} ch",
+            "Colour": info.colorspace_guess,
+        }
+        for key, text in values.items():
+            self.facts[key].setText(text)
+        self.facts["File"].setToolTip(str(info.path))
+
+    def show_channel(self, channel: str) -> None:
+        """Mirror a channel change made elsewhere (e.g. the A shortcut) without re-emitting."""
+        self.channel.blockSignals(True)
+        self.channel.setCurrentText(channel)
+        self.channel.blockSignals(False)
+
+    def show_overlay(self, visible: bool) -> None:
+        self.overlay.blockSignals(True)
+        self.overlay.setChecked(visible)
+        self.overlay.blockSignals(False)
+
+
+class QtThumbnailStrip(QListWidget):
+    """A horizontal strip of frame thumbnails; clicking one jumps there."""
+
+    frame_activated = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setViewMode(QListWidget.ViewMode.IconMode)
+        self.setFlow(QListWidget.Flow.LeftToRight)
+        self.setWrapping(False)
+        self.setMovement(QListWidget.Movement.Static)
+        self.setIconSize(QSize(128, 72))
+        self.setSpacing(4)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumHeight(104)
+        self._items: dict[int, QListWidgetItem] = {}
+        self.itemClicked.connect(
+            lambda item: self.frame_activated.emit(item.data(Qt.ItemDataRole.UserRole))
+        )
+
+    def set_frames(self, frames: list[int]) -> None:
+        self.clear()
+        self._items.clear()
+        placeholder = QPixmap(128, 72)
+        placeholder.fill(QColor(36, 37, 41))
+        for f in frames:
+            item = QListWidgetItem(QIcon(placeholder), str(f))
+            item.setData(Qt.ItemDataRole.UserRole, f)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
+            self.addItem(item)
+            self._items[f] = item
+
+    def set_thumbnail(self, frame: int, rgb: np.ndarray) -> None:
+        """Set ``frame``'s picture from a uint8 (h, w, 3) array (GUI thread)."""
+        item = self._items.get(frame)
+        if item is None:
+            return
+        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+            raise ValueError(f"a thumbnail must be uint8 (h, w, 3), got {rgb.dtype} {rgb.shape}")
+        h, w = rgb.shape[:2]
+        image = QImage(rgb, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+        item.setIcon(QIcon(QPixmap.fromImage(image)))
+
+    def show_current(self, frame: int) -> None:
+        """Select the thumbnail nearest at or before ``frame``."""
+        before = [f for f in self._items if f <= frame]
+        if before:
+            item = self._items[max(before)]
+            self.blockSignals(True)
+            self.setCurrentItem(item)
+            self.blockSignals(False)
+
+
+class QtToolPalette(QToolBar):
+    """Vertical palette of the registry's tool actions (one checked at a time)."""
+
+    tool_changed = Signal(str)
+
+    def __init__(
+        self, actions: dict[str, QAction], icons: dict[str, QIcon], parent: QWidget | None = None
+    ) -> None:
+        super().__init__("Tools", parent)
+        self.setObjectName("toolPalette")
+        self.setOrientation(Qt.Orientation.Vertical)
+        self.setIconSize(QSize(22, 22))
+        self.group = QActionGroup(self)
+        self.group.setExclusive(True)
+        self.current = TOOLS[0]
+        for name in TOOLS:
+            action = actions[f"tool.{name}"]
+            action.setCheckable(True)
+            action.setIcon(icons[name])
+            action.setToolTip(f"{action.text()} ({action.shortcut().toString()})")
+            action.toggled.connect(lambda on, n=name: on and self._select(n))
+            self.group.addAction(action)
+            self.addAction(action)
+        actions[f"tool.{TOOLS[0]}"].setChecked(True)
+
+    def _select(self, name: str) -> None:
+        self.current = name
+        self.tool_changed.emit(name)

@@ -1,0 +1,213 @@
+"""Action registry with rebindable keys (saved in QSettings), the shortcut list and preferences."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QKeySequenceEdit,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ultimate_roto.app.keymap import Keymap
+
+SETTINGS_GROUP = "shortcuts"
+
+
+class QtActionRegistry(QObject):
+    """One QAction per keymap entry, attached to a window; rebinding updates them live."""
+
+    bindings_changed = Signal()
+
+    def __init__(self, window: QWidget, settings: QSettings, keymap: Keymap | None = None) -> None:
+        super().__init__(window)
+        self.keymap = keymap or Keymap()
+        self._settings = settings
+        self.actions: dict[str, QAction] = {}
+        for spec in self.keymap.actions.values():
+            action = QAction(spec.label, window)
+            action.setObjectName(spec.id)
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            window.addAction(action)
+            self.actions[spec.id] = action
+        self._load()
+        self._apply()
+
+    def action(self, action_id: str) -> QAction:
+        return self.actions[action_id]
+
+    def connect(self, action_id: str, slot) -> QAction:  # noqa: A003 (reads naturally)
+        action = self.actions[action_id]
+        action.triggered.connect(slot)
+        return action
+
+    def apply_bindings(self, keys: dict[str, str]) -> None:
+        """Set several keys at once; raises ValueError naming the clashes, changing nothing."""
+        trial = Keymap(tuple(self.keymap.actions.values()))
+        trial.load(self.keymap.overrides())
+        for action_id, key in keys.items():
+            trial.bind(action_id, key)
+        clashes = trial.conflicts()
+        if clashes:
+            text = "; ".join(f"{k}: {', '.join(ids)}" for k, ids in clashes.items())
+            raise ValueError(f"shortcut conflicts: {text}")
+        self.keymap = trial
+        self._save()
+        self._apply()
+
+    def reset_all(self) -> None:
+        self.keymap.reset()
+        self._save()
+        self._apply()
+
+    def _apply(self) -> None:
+        for action_id, action in self.actions.items():
+            action.setShortcut(QKeySequence(self.keymap.key(action_id)))
+        self.bindings_changed.emit()
+
+    def _load(self) -> None:
+        self._settings.beginGroup(SETTINGS_GROUP)
+        saved = {
+            k.replace("/", "."): str(self._settings.value(k)) for k in self._settings.childKeys()
+        }
+        self._settings.endGroup()
+        self.keymap.load(saved)
+        if self.keymap.conflicts():  # a hand-edited settings file: fall back to the defaults
+            self.keymap.reset()
+
+    def _save(self) -> None:
+        self._settings.remove(SETTINGS_GROUP)
+        self._settings.beginGroup(SETTINGS_GROUP)
+        for action_id, key in self.keymap.overrides().items():
+            self._settings.setValue(action_id, key)
+        self._settings.endGroup()
+
+
+def _table(rows: int, headers: list[str], parent: QWidget) -> QTableWidget:
+    table = QTableWidget(rows, len(headers), parent)
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().setVisible(False)
+    table.setAlternatingRowColors(True)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    return table
+
+
+class QtShortcutsDialog(QDialog):
+    """Help > Keyboard Shortcuts: every action with its current key, filterable."""
+
+    def __init__(self, registry: QtActionRegistry, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard Shortcuts")
+        self.resize(520, 560)
+        specs = sorted(registry.keymap.actions.values(), key=lambda s: (s.group, s.label))
+        self.table = _table(len(specs), ["Group", "Action", "Key"], self)
+        for row, spec in enumerate(specs):
+            key = QKeySequence(registry.keymap.key(spec.id)).toString(
+                QKeySequence.SequenceFormat.NativeText
+            )
+            for col, text in enumerate((spec.group, spec.label, key)):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+        self.filter = QLineEdit(self)
+        self.filter.setPlaceholderText("Filter…")
+        self.filter.textChanged.connect(self._filter)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+
+    def _filter(self, text: str) -> None:
+        needle = text.lower()
+        for row in range(self.table.rowCount()):
+            cells = " ".join(self.table.item(row, c).text().lower() for c in range(3))
+            self.table.setRowHidden(row, needle not in cells)
+
+
+class QtPreferencesDialog(QDialog):
+    """Edit > Preferences: rebind keys; conflicts are highlighted and block OK."""
+
+    def __init__(self, registry: QtActionRegistry, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Preferences — Keyboard")
+        self.resize(560, 600)
+        self.registry = registry
+        self.specs = sorted(registry.keymap.actions.values(), key=lambda s: (s.group, s.label))
+        self.table = _table(len(self.specs), ["Group", "Action", "Key"], self)
+        self.editors: dict[str, QKeySequenceEdit] = {}
+        for row, spec in enumerate(self.specs):
+            self.table.setItem(row, 0, QTableWidgetItem(spec.group))
+            self.table.setItem(row, 1, QTableWidgetItem(spec.label))
+            edit = QKeySequenceEdit(QKeySequence(registry.keymap.key(spec.id)), self)
+            edit.setMaximumSequenceLength(1)
+            edit.keySequenceChanged.connect(self._check)
+            self.table.setCellWidget(row, 2, edit)
+            self.editors[spec.id] = edit
+        self.conflict_label = QLabel("", self)
+        self.conflict_label.setStyleSheet("color: #ff6a6a;")
+        self.conflict_label.setWordWrap(True)
+        reset = QPushButton("Restore defaults", self)
+        reset.clicked.connect(self._restore_defaults)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        row = QHBoxLayout()
+        row.addWidget(reset)
+        row.addStretch(1)
+        row.addWidget(self.buttons)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(self.conflict_label)
+        layout.addLayout(row)
+
+    def keys(self) -> dict[str, str]:
+        return {
+            i: e.keySequence().toString(QKeySequence.SequenceFormat.PortableText)
+            for i, e in self.editors.items()
+        }
+
+    def conflicts(self) -> dict[str, list[str]]:
+        trial = Keymap(tuple(self.registry.keymap.actions.values()))
+        for action_id, key in self.keys().items():
+            trial.bind(action_id, key)
+        return trial.conflicts()
+
+    def _check(self) -> None:
+        clashes = self.conflicts()
+        bad = {i for ids in clashes.values() for i in ids}
+        for row, spec in enumerate(self.specs):
+            colour = QColor(255, 106, 106) if spec.id in bad else QColor(200, 202, 208)
+            self.table.item(row, 1).setForeground(colour)
+        labels = self.registry.keymap.actions
+        self.conflict_label.setText(
+            "\n".join(
+                f"“{key}” is bound to " + " and ".join(labels[i].label for i in ids)
+                for key, ids in clashes.items()
+            )
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not clashes)
+
+    def _restore_defaults(self) -> None:
+        for spec in self.specs:
+            self.editors[spec.id].setKeySequence(QKeySequence(spec.default))
+        self._check()
+
+    def accept(self) -> None:
+        if self.conflicts():
+            self._check()
+            return
+        self.registry.apply_bindings(self.keys())
+        super().accept()

@@ -1,0 +1,208 @@
+"""OpenGL viewport: float textures, display shader (exposure, gamma, channels, overlay), navigation."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+
+import numpy as np
+from OpenGL import GL
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPainter, QSurfaceFormat
+from PySide6.QtOpenGLWidgets import QOpenGLWidget
+from PySide6.QtWidgets import QWidget
+
+from ultimate_roto import paths
+from ultimate_roto.app.qt_viewport_base import ViewportMixin
+
+log = logging.getLogger(__name__)
+
+BACKGROUND = (24 / 255, 24 / 255, 26 / 255)
+
+
+def gl_surface_format() -> QSurfaceFormat:
+    """OpenGL 3.3 core profile, no multisampling (pixels must stay exact)."""
+    fmt = QSurfaceFormat()
+    fmt.setVersion(3, 3)
+    fmt.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)
+    fmt.setDepthBufferSize(0)
+    fmt.setSamples(0)
+    return fmt
+
+
+def load_shader_sources() -> tuple[str, str]:
+    """Vertex and fragment sources of the display shader, from ``paths.shaders_dir()``."""
+    folder = paths.shaders_dir()
+    return (folder / "display.vert").read_text(), (folder / "display.frag").read_text()
+
+
+class QtViewport(ViewportMixin, QOpenGLWidget):
+    """The main image viewer. ``set_frame`` stores data; GL work happens only in paintGL."""
+
+    pixel_hovered = Signal(int, int, float, float, float, float)
+    view_changed = Signal(float)
+    image_pressed = Signal(float, float, int, int)
+    image_dragged = Signal(float, float, int, int)
+    image_released = Signal(float, float, int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFormat(gl_surface_format())
+        self._init_viewport()
+        self._gl: dict[str, int] = {}
+        self._tex_key: tuple | None = None
+        self._mask_key: tuple | None = None
+        self.texture_allocations = 0  # glTexImage2D calls for the image (tests check reuse)
+        self.contexts_initialised = 0
+        self.gl_error: str | None = None
+
+    # -- GL lifecycle ----------------------------------------------------------------------
+    def initializeGL(self) -> None:  # noqa: N802
+        self.contexts_initialised += 1
+        try:
+            self._gl["program"] = self._build_program()
+        except RuntimeError as exc:
+            self.gl_error = str(exc)
+            log.error("viewport shader: %s", exc)
+            return
+        self._gl["vao"] = int(GL.glGenVertexArrays(1))
+        self._gl["vbo"] = int(GL.glGenBuffers(1))
+        GL.glBindVertexArray(self._gl["vao"])
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._gl["vbo"])
+        GL.glBufferData(GL.GL_ARRAY_BUFFER, 16 * 4, None, GL.GL_DYNAMIC_DRAW)
+        GL.glEnableVertexAttribArray(0)
+        GL.glVertexAttribPointer(0, 2, GL.GL_FLOAT, False, 16, ctypes.c_void_p(0))
+        GL.glEnableVertexAttribArray(1)
+        GL.glVertexAttribPointer(1, 2, GL.GL_FLOAT, False, 16, ctypes.c_void_p(8))
+        GL.glBindVertexArray(0)
+        self._gl["image"], self._gl["mask"] = (int(t) for t in GL.glGenTextures(2))
+        self._tex_key = self._mask_key = None
+        self._frame_dirty = self._mask_dirty = True
+        self.context().aboutToBeDestroyed.connect(self._free_gl, Qt.ConnectionType.DirectConnection)
+
+    def _build_program(self) -> int:
+        vert_src, frag_src = load_shader_sources()
+        program = GL.glCreateProgram()
+        for kind, src in ((GL.GL_VERTEX_SHADER, vert_src), (GL.GL_FRAGMENT_SHADER, frag_src)):
+            shader = GL.glCreateShader(kind)
+            GL.glShaderSource(shader, src)
+            GL.glCompileShader(shader)
+            if not GL.glGetShaderiv(shader, GL.GL_COMPILE_STATUS):
+                raise RuntimeError(GL.glGetShaderInfoLog(shader).decode(errors="replace"))
+            GL.glAttachShader(program, shader)
+            GL.glDeleteShader(shader)
+        GL.glLinkProgram(program)
+        if not GL.glGetProgramiv(program, GL.GL_LINK_STATUS):
+            raise RuntimeError(GL.glGetProgramInfoLog(program).decode(errors="replace"))
+        return int(program)
+
+    def _free_gl(self) -> None:
+        """Release GL objects of the dying context (re-docking creates a new one)."""
+        if not self._gl:
+            return
+        self.makeCurrent()
+        textures = [self._gl[k] for k in ("image", "mask") if k in self._gl]
+        if textures:
+            GL.glDeleteTextures(textures)
+        if "vbo" in self._gl:
+            GL.glDeleteBuffers(1, [self._gl["vbo"]])
+            GL.glDeleteVertexArrays(1, [self._gl["vao"]])
+        if "program" in self._gl:
+            GL.glDeleteProgram(self._gl["program"])
+        self._gl.clear()
+        self._tex_key = self._mask_key = None
+        self.doneCurrent()
+
+    def resizeGL(self, w: int, h: int) -> None:  # noqa: N802
+        self.view.set_widget_size(self.width(), self.height())
+
+    # -- drawing ---------------------------------------------------------------------------
+    def paintGL(self) -> None:  # noqa: N802
+        GL.glClearColor(*BACKGROUND, 1.0)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+        if self.frame is None or "program" not in self._gl:
+            self._paint_hint()
+            return
+        self._upload()
+        self._draw_quad()
+
+    def _paint_hint(self) -> None:
+        painter = QPainter(self)
+        painter.setPen(Qt.GlobalColor.gray)
+        text = self.gl_error and f"OpenGL error: {self.gl_error}" or "No media: File > Open…"
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, text)
+        painter.end()
+
+    def _upload(self) -> None:
+        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+        if self._frame_dirty and self.frame is not None:
+            h, w = self.frame.shape[:2]
+            key = (w, h, GL.GL_RGBA32F)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self._gl["image"])
+            if key != self._tex_key:
+                GL.glTexImage2D(
+                    GL.GL_TEXTURE_2D, 0, GL.GL_RGBA32F, w, h, 0, GL.GL_RGBA, GL.GL_FLOAT, self.frame
+                )
+                self._tex_key = key
+                self.texture_allocations += 1
+            else:
+                GL.glTexSubImage2D(
+                    GL.GL_TEXTURE_2D, 0, 0, 0, w, h, GL.GL_RGBA, GL.GL_FLOAT, self.frame
+                )
+            self._frame_dirty = False
+        if self._mask_dirty:
+            mask = self.mask if self.mask is not None else np.zeros((1, 1), np.uint8)
+            h, w = mask.shape
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self._gl["mask"])
+            if (w, h) != self._mask_key:
+                GL.glTexImage2D(
+                    GL.GL_TEXTURE_2D, 0, GL.GL_R8, w, h, 0, GL.GL_RED, GL.GL_UNSIGNED_BYTE, mask
+                )
+                self._mask_key = (w, h)
+            else:
+                GL.glTexSubImage2D(
+                    GL.GL_TEXTURE_2D, 0, 0, 0, w, h, GL.GL_RED, GL.GL_UNSIGNED_BYTE, mask
+                )
+            self._mask_dirty = False
+
+    def _draw_quad(self) -> None:
+        left, top, right, bottom = self.view.image_rect_ndc()
+        quad = np.array(
+            [left, top, 0, 0, right, top, 1, 0, left, bottom, 0, 1, right, bottom, 1, 1], np.float32
+        )
+        program = self._gl["program"]
+        GL.glUseProgram(program)
+        GL.glBindVertexArray(self._gl["vao"])
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._gl["vbo"])
+        GL.glBufferSubData(GL.GL_ARRAY_BUFFER, 0, quad.nbytes, quad)
+        filt = GL.GL_NEAREST if self.view.zoom >= 1.0 else GL.GL_LINEAR
+        for unit, name in ((0, "image"), (1, "mask")):
+            GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self._gl[name])
+            for param in (GL.GL_TEXTURE_MIN_FILTER, GL.GL_TEXTURE_MAG_FILTER):
+                GL.glTexParameteri(GL.GL_TEXTURE_2D, param, filt if unit == 0 else GL.GL_NEAREST)
+            for wrap in (GL.GL_TEXTURE_WRAP_S, GL.GL_TEXTURE_WRAP_T):
+                GL.glTexParameteri(GL.GL_TEXTURE_2D, wrap, GL.GL_CLAMP_TO_EDGE)
+        self._set_uniforms(program)
+        GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, 0, 4)
+        GL.glBindVertexArray(0)
+        GL.glUseProgram(0)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+
+    def _set_uniforms(self, program: int) -> None:
+        s = self.settings
+
+        def loc(name: str) -> int:
+            return GL.glGetUniformLocation(program, name)
+
+        GL.glUniform1i(loc("u_image"), 0)
+        GL.glUniform1i(loc("u_mask"), 1)
+        GL.glUniform1f(loc("u_exposure"), s.exposure)
+        GL.glUniform1f(loc("u_gamma"), s.gamma)
+        GL.glUniform1i(loc("u_channel"), s.channel_index)
+        GL.glUniform1i(loc("u_linear"), int(s.linear))
+        GL.glUniform1i(loc("u_overlay"), int(s.overlay_visible and self.mask is not None))
+        GL.glUniform3f(loc("u_overlay_colour"), *s.overlay_colour)
+        GL.glUniform1f(loc("u_overlay_opacity"), s.overlay_opacity)
+        mh, mw = self.mask.shape if self.mask is not None else (1, 1)
+        GL.glUniform2f(loc("u_mask_texel"), 1.0 / mw, 1.0 / mh)

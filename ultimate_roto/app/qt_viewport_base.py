@@ -1,0 +1,166 @@
+"""Shared viewport behaviour (frame state, navigation, pixel readout) for the GL and raster views."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QMouseEvent, QWheelEvent
+
+from ultimate_roto.app.display_cpu import CHANNELS, DisplaySettings, as_rgba, mask_to_uint8
+from ultimate_roto.app.view_math import ViewTransform, wheel_factor
+
+# Signals the concrete classes declare (PySide6 signals must live on the QObject subclass):
+#   pixel_hovered(int x, int y, float r, float g, float b, float a)
+#   view_changed(float zoom)
+#   image_pressed / image_dragged / image_released(float x, float y, int buttons, int modifiers)
+
+
+class ViewportMixin:
+    """Frame/mask storage, display settings and mouse navigation; no drawing here."""
+
+    def _init_viewport(self) -> None:
+        self.view = ViewTransform()
+        self.settings = DisplaySettings()
+        self.frame: np.ndarray | None = None  # CPU copy, float32 RGBA: the readout's source
+        self.mask: np.ndarray | None = None  # uint8 coverage
+        self._frame_dirty = False
+        self._mask_dirty = False
+        self._fit_pending = True
+        self._pan_from: QPointF | None = None
+        self._tool_button = False
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMinimumSize(160, 120)
+
+    # -- data ------------------------------------------------------------------------------
+    def set_frame(self, frame: np.ndarray) -> None:
+        """Show ``frame`` (H, W[, C]); stores a float32 RGBA copy and schedules a repaint."""
+        rgba = as_rgba(frame)
+        if self.view.set_image_size(rgba.shape[1], rgba.shape[0]) or self.frame is None:
+            self._fit_pending = True
+        self.frame = rgba
+        self._frame_dirty = True
+        if self._fit_pending and self.width() > 1:
+            self.fit()
+        self.update()
+
+    def clear_frame(self) -> None:
+        self.frame = None
+        self.update()
+
+    def set_mask(self, mask: np.ndarray | None, colour: tuple[float, float, float] | None = None):
+        """Overlay coverage (H, W) tinted with ``colour`` (0..1 RGB); None removes it."""
+        self.mask = None if mask is None else mask_to_uint8(mask)
+        if colour is not None:
+            self.settings.overlay_colour = tuple(float(c) for c in colour)
+        self._mask_dirty = True
+        self.update()
+
+    # -- display ---------------------------------------------------------------------------
+    def set_exposure(self, stops: float) -> None:
+        self.settings.exposure = float(stops)
+        self.update()
+
+    def set_gamma(self, gamma: float) -> None:
+        if gamma <= 0:
+            raise ValueError(f"gamma must be positive, got {gamma}")
+        self.settings.gamma = float(gamma)
+        self.update()
+
+    def set_channel(self, channel: str) -> None:
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel '{channel}'; expected one of {CHANNELS}")
+        self.settings.channel = channel
+        self.update()
+
+    def set_linear(self, linear: bool) -> None:
+        self.settings.linear = bool(linear)
+        self.update()
+
+    def set_overlay_visible(self, visible: bool) -> None:
+        self.settings.overlay_visible = bool(visible)
+        self.update()
+
+    def toggle_overlay(self) -> None:
+        self.set_overlay_visible(not self.settings.overlay_visible)
+
+    # -- navigation ------------------------------------------------------------------------
+    def fit(self) -> None:
+        self.view.set_widget_size(self.width(), self.height())
+        self.view.fit()
+        self._fit_pending = False
+        self._view_changed()
+
+    def one_to_one(self) -> None:
+        self.view.one_to_one()
+        self._view_changed()
+
+    def _view_changed(self) -> None:
+        self.view_changed.emit(self.view.zoom)
+        self.update()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.view.set_widget_size(self.width(), self.height())
+        if self._fit_pending and self.frame is not None:
+            self.fit()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        dy = event.angleDelta().y()
+        if dy:
+            p = event.position()
+            self.view.zoom_at(wheel_factor(dy), p.x(), p.y())
+            self._view_changed()
+        event.accept()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+        button = event.button()
+        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and alt):
+            self._pan_from = event.position()
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        elif button == Qt.MouseButton.LeftButton:
+            self._tool_button = True
+            self._emit_tool(self.image_pressed, event)
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        p = event.position()
+        if self._pan_from is not None:
+            d = p - self._pan_from
+            self._pan_from = p
+            self.view.pan(d.x(), d.y())
+            self._view_changed()
+        elif self._tool_button:
+            self._emit_tool(self.image_dragged, event)
+        self._readout(p.x(), p.y())
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.unsetCursor()
+        elif self._tool_button and event.button() == Qt.MouseButton.LeftButton:
+            self._tool_button = False
+            self._emit_tool(self.image_released, event)
+
+    def _emit_tool(self, signal, event: QMouseEvent) -> None:
+        x, y = self.view.widget_to_image(event.position().x(), event.position().y())
+        signal.emit(x, y, int(event.buttons().value), int(event.modifiers().value))
+
+    def pixel_value(self, x: int, y: int) -> tuple[float, float, float, float] | None:
+        """RGBA of image pixel (x, y) from the CPU copy (never read back from GL)."""
+        if self.frame is None or not (
+            0 <= y < self.frame.shape[0] and 0 <= x < self.frame.shape[1]
+        ):
+            return None
+        r, g, b, a = (float(v) for v in self.frame[y, x])
+        return r, g, b, a
+
+    def _readout(self, wx: float, wy: float) -> None:
+        if self.frame is None:
+            return
+        pixel = self.view.pixel_at(wx, wy)
+        if pixel is not None:
+            value = self.pixel_value(*pixel)
+            if value is not None:
+                self.pixel_hovered.emit(pixel[0], pixel[1], *value)

@@ -1,0 +1,69 @@
+"""QPainter viewport: the same API as the GL viewport, for platforms without OpenGL (offscreen)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QWidget
+
+from ultimate_roto.app.display_cpu import display, to_uint8
+from ultimate_roto.app.qt_viewport_base import ViewportMixin
+
+BACKGROUND = QColor(24, 24, 26)
+
+
+class QtRasterViewport(ViewportMixin, QWidget):
+    """CPU display transform (display_cpu) drawn with QPainter, scaled by the view transform."""
+
+    pixel_hovered = Signal(int, int, float, float, float, float)
+    view_changed = Signal(float)
+    image_pressed = Signal(float, float, int, int)
+    image_dragged = Signal(float, float, int, int)
+    image_released = Signal(float, float, int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._init_viewport()
+        self._image: QImage | None = None
+        self._pixels: np.ndarray | None = None  # keeps the QImage's buffer alive
+        self._key: tuple = ()
+
+    def _display_image(self) -> QImage | None:
+        if self.frame is None:
+            return None
+        s = self.settings
+        key = (
+            id(self.frame),
+            id(self.mask),
+            s.exposure,
+            s.gamma,
+            s.channel,
+            s.linear,
+            s.overlay_visible,
+            s.overlay_colour,
+            s.overlay_opacity,
+        )
+        if key != self._key or self._image is None:
+            mask = None if self.mask is None else self.mask.astype(np.float32) / 255.0
+            self._pixels = to_uint8(display(self.frame, s, mask))
+            h, w = self._pixels.shape[:2]
+            # copy(): the QImage then owns its pixels (PySide6 buffer refcounts are fragile)
+            self._image = QImage(self._pixels, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+            self._key = key
+        return self._image
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), BACKGROUND)
+        image = self._display_image()
+        if image is not None:
+            x0, y0 = self.view.image_to_widget(0, 0)
+            x1, y1 = self.view.image_to_widget(image.width(), image.height())
+            smooth = self.view.zoom < 1.0
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+            painter.drawImage(QRectF(x0, y0, x1 - x0, y1 - y0), image)
+        else:
+            painter.setPen(QColor(110, 110, 115))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No media: File > Open…")
+        painter.end()
