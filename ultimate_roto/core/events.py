@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -50,7 +51,7 @@ class Signal:
             raise TypeError(f"{self.name}.connect needs a callable, got {type(slot).__name__}")
         with self._lock:
             if self._index(slot) < 0:
-                ref = weakref.WeakMethod(slot) if hasattr(slot, "__self__") else slot
+                ref = weakref.WeakMethod(slot) if inspect.ismethod(slot) else slot
                 self._slots.append(ref)
         return slot
 
