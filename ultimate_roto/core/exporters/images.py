@@ -68,6 +68,9 @@ def _spec(
     spec.channelnames = ("R", "G", "B", "A")[:nchan] if nchan in (3, 4) else ("Y",)
     if nchan == 4:
         spec.alpha_channel = 3
+        # Pixels are written as given: never let OIIO (un)premultiply on the way out
+        # (PNG stores unassociated alpha and OIIO would otherwise divide by A).
+        spec.attribute("oiio:UnassociatedAlpha", 1)
     spec.attribute("Software", f"{SOFTWARE_NAME} {__version__}")
     if bits == 10:
         spec.attribute("oiio:BitsPerSample", 10)
