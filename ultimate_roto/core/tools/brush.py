@@ -31,7 +31,7 @@ def stamp_disc(
     """
     h, w = canvas.shape
     x0, y0 = max(0, math.floor(cx - radius)), max(0, math.floor(cy - radius))
-    x1, y1 = min(w, math.ceil(cx + radius) + 1), min(h, math.ceil(cy + radius) + 1)
+    x1, y1 = min(w, math.ceil(cx + radius)), min(h, math.ceil(cy + radius))
     if x1 <= x0 or y1 <= y0:
         return None
     ys = np.arange(y0, y1, dtype=np.float32)[:, None] + 0.5
