@@ -52,14 +52,23 @@ job file format, version 1 (JSON, or YAML with the same keys):
     ]
   }
 
-exports:
-  format       exr | dpx | png | tiff | jpg | mov | mp4 (see the options of each below)
-  what         plate (the source frames) | mask | matte | depth (made by steps)
-  path         "####" or "%04d" expands to the frame number, "{object}" to each object's name;
-               output frames keep the source numbers unless "start_frame" is set
-  exr          compression: zip | piz | zstd | dwaa | dwab | none; pixel_type: half | float
-  dpx/png/tiff bit_depth: 8 | 10 | 12 | 16 (per format); jpg: quality 1-100
-  mov/mp4      codec: prores | h264 | h265 | dnxhr, plus its quality options
+exports (options sit beside format/what/path; defaults in brackets):
+  format       exr | dpx | png | tiff | jpg (image sequences) | mp4 | mov | mkv (one file);
+               optional when the path's extension says it
+  what         plate: the source frames [plate]; steps add more (mask, matte, depth …)
+  path         "####", "%04d" or "{frame}" is the frame number (sequences need one, video
+               files must not have one); "{object}" is each object's name
+  start_frame  renumber the output from this frame [the source numbers]
+  colorspace   colour space written [Linear for exr, else the input's]
+  exr          compression: zip | zips | piz | dwaa | dwab | zstd | none … [zip];
+               pixel_type: half | float [half]
+  dpx          bit_depth: 10 | 16 [10]        png   bit_depth: 8 | 16 [8]
+  tiff         bit_depth: 8 | 16 | 32 [16]; compression: none | lzw | zip [zip]
+  jpg          quality: 1-100 [95]
+  mp4/mov/mkv  codec: h264 | h265 (mp4), also prores | dnxhr (mov, mkv); profile (prores:
+               proxy | lt | standard | hq | 4444, dnxhr: lb | sq | hq | hqx | 444);
+               crf: 0-51 [18]; preset: ultrafast … veryslow [fast]; bit_depth: 8 | 10;
+               pix_fmt [chosen from the codec]
 
 A job with no steps and only "what": "plate" exports converts the media (e.g. MOV to EXR).
 YAML: the same keys; `version: 1` on the first line is enough to start.
