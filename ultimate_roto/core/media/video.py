@@ -54,7 +54,6 @@ class _Index:
 
     pts: list[int]
     key_pts: list[int]
-    key_seek: dict[int, int]  # keyframe pts -> timestamp to seek to (min of pts, dts)
     damaged: str | None  # demuxer error that cut the index short, if any
 
 
@@ -82,7 +81,7 @@ def _build_index(container: Any, stream: Any) -> _Index:
     import av
 
     pts: list[int] = []
-    keys: dict[int, int] = {}
+    keys: set[int] = set()
     damaged = None
     try:
         for pkt in container.demux(stream):
@@ -91,11 +90,11 @@ def _build_index(container: Any, stream: Any) -> _Index:
                 continue
             pts.append(ts)
             if pkt.is_keyframe:
-                keys[ts] = min(ts, pkt.dts) if pkt.dts is not None else ts
+                keys.add(ts)
     except (av.error.FFmpegError, OSError) as err:
         damaged = str(err)
     pts.sort()
-    return _Index(pts, sorted(keys), keys, damaged)
+    return _Index(pts, sorted(keys), damaged)
 
 
 def _detect_vfr(stream: Any, pts: list[int]) -> bool:
@@ -297,14 +296,13 @@ class VideoReader:
     def _seek_and_decode(self, frame: int, target: int) -> Any:
         keys = self._index.key_pts or [self._index.pts[0]]
         k = max(bisect.bisect_right(keys, target) - 1, 0)
-        for attempt in dict.fromkeys(
-            (k, max(k - 1, 0), 0)
-        ):  # fall back to earlier keyframes if the seek overshoots
+        # fall back to earlier keyframes if the seek lands after the target
+        for attempt in dict.fromkeys((k, max(k - 1, 0), 0)):
             start = keys[attempt]
             self.seek_count += 1
-            self._container.seek(
-                self._index.key_seek.get(start, start), stream=self._stream, backward=True
-            )
+            # demuxers seek by presentation time (mov, mkv); a landing after the target is
+            # caught below and retried from an earlier keyframe
+            self._container.seek(start, stream=self._stream, backward=True)
             self._frames = self._container.decode(self._stream)
             self._last = -1
             found = self._decode_forward(target)
@@ -357,7 +355,7 @@ class VideoReader:
                 hint="resolution changes mid-stream are not supported; re-export the clip",
             )
         scale = np.float32(1.0 / (65535.0 if deep else 255.0))
-        return np.ascontiguousarray(arr, dtype=np.float32) * scale
+        return np.multiply(arr, scale, dtype=np.float32)  # one pass, C-contiguous
 
     # -- lifetime --------------------------------------------------------------------------
     def close(self) -> None:
