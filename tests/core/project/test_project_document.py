@@ -6,9 +6,11 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ultimate_roto.core.errors import InputError
-from ultimate_roto.core.project import Document, EncodedMask, MaskOps, MaskStore, Shot
+from ultimate_roto.core.project import Document, EncodedMask, MaskOps, MaskStore, RotoObject, Shot
 from ultimate_roto.core.project.masks import encode_mask, nonzero_bbox, pack_chunk, unpack_chunk
 
 
@@ -39,6 +41,31 @@ def test_float_and_bool_masks_are_scaled_and_bad_shapes_refused() -> None:
         store.set("a", 0, np.zeros((3, 4), np.uint8))
     with pytest.raises(InputError, match="outside the 4x2 frame"):
         store.set_region("a", 0, (0, 0, 5, 2), np.zeros((2, 5), np.uint8))
+
+
+_regions = st.tuples(
+    st.integers(0, 11),
+    st.integers(0, 8),
+    st.integers(1, 12),
+    st.integers(1, 9),
+    st.integers(0, 255),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_regions, min_size=1, max_size=6))
+def test_region_edits_match_a_dense_reference(edits: list[tuple[int, ...]]) -> None:
+    store = MaskStore(12, 9)
+    dense = np.zeros((9, 12), np.uint8)
+    for x, y, w, h, value in edits:
+        bbox = (x, y, min(12, x + w), min(9, y + h))
+        if bbox[2] <= bbox[0] or bbox[3] <= bbox[1]:
+            continue
+        pixels = np.full((bbox[3] - bbox[1], bbox[2] - bbox[0]), value, np.uint8)
+        store.set_region("o", 0, bbox, pixels)
+        dense[bbox[1] : bbox[3], bbox[0] : bbox[2]] = value
+        assert np.array_equal(store.get("o", 0), dense)
+        assert store.bbox("o", 0) == nonzero_bbox(dense)
 
 
 def test_nonzero_bbox() -> None:
@@ -102,6 +129,8 @@ def test_objects_fields_and_validation() -> None:
     assert a.id in (err.value.hint or "")
     with pytest.raises(InputError, match="already exists"):
         doc.add_object(doc.object(a.id))
+    with pytest.raises(InputError, match="not valid"):
+        doc.add_object(RotoObject(id="../x", name="bad"))
 
 
 def test_prompts_keyframes_flags() -> None:

@@ -176,6 +176,11 @@ def test_missing_sidecar_and_bad_fields(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"objects\[0\].color"):
         load_project(path)
     data["objects"][0]["color"] = [1, 2, 3]
+    good_id, data["objects"][0]["id"] = data["objects"][0]["id"], "../../escape"
+    path.write_text(json.dumps(data))
+    with pytest.raises(InputError, match=r"objects\[0\].id '../../escape' is not a valid"):
+        load_project(path)
+    data["objects"][0]["id"] = good_id
     data["shot"]["fps"] = "24/0"
     path.write_text(json.dumps(data))
     with pytest.raises(InputError, match="fps '24/0' is not an exact rational"):

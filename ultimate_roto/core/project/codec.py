@@ -6,7 +6,13 @@ from typing import Any
 
 from ultimate_roto.core.errors import InputError
 from ultimate_roto.core.project.document import Document
-from ultimate_roto.core.project.model import FramePrompts, MaskOps, RotoObject, Shot
+from ultimate_roto.core.project.model import (
+    FramePrompts,
+    MaskOps,
+    RotoObject,
+    Shot,
+    is_valid_object_id,
+)
 from ultimate_roto.core.project.schema import parse_fps
 
 _HINT = "fix that field in the project file, or recover from its autosave / a backup"
@@ -80,8 +86,11 @@ def object_from_dict(d: Any, where: str) -> RotoObject:
     ops = _need(d, "mask_ops", dict, where, {})
     w_ops = f"{where}.mask_ops"
     flags = _need(d, "flags", dict, where, {})
+    obj_id = _need(d, "id", str, where)
+    if not is_valid_object_id(obj_id):
+        raise InputError(f"{where}.id {obj_id!r} is not a valid object id", hint=_HINT)
     return RotoObject(
-        id=_need(d, "id", str, where),
+        id=obj_id,
         name=_need(d, "name", str, where),
         color=(color[0], color[1], color[2]),
         visible=_need(d, "visible", bool, where, True),

@@ -21,6 +21,7 @@ from ultimate_roto.core.project.model import (
     RotoObject,
     Shot,
     fps_to_string,
+    is_valid_object_id,
     new_object_id,
 )
 
@@ -187,6 +188,11 @@ class Document:
                 id=new_object_id(),
                 name=name or f"Object {n + 1}",
                 color=DEFAULT_COLOURS[n % len(DEFAULT_COLOURS)],
+            )
+        if not is_valid_object_id(obj.id):
+            raise InputError(
+                f"object id {obj.id!r} is not valid",
+                hint="use 1-64 letters, digits, '_', '-' or '.', not starting with '.'",
             )
         if self.has_object(obj.id):
             raise InputError(

@@ -195,6 +195,16 @@ class MaskStore:
             used = {(o, f // CHUNK_FRAMES) for o, per in self._entries.items() for f in per}
             return {k: self._versions[k] for k in used}
 
+    def written(self, folder: str) -> dict[tuple[str, int], tuple[int, str]]:
+        """What was last written to sidecar ``folder``: (object, chunk) → (version, file)."""
+        with self._lock:
+            return dict(self.written_files.get(folder, {}))
+
+    def record_written(self, folder: str, files: dict[tuple[str, int], tuple[int, str]]) -> None:
+        """Remember the chunk files a successful save or load left in ``folder``."""
+        with self._lock:
+            self.written_files[folder] = dict(files)
+
     def _bump(self, obj_id: str, chunk: int) -> None:
         self._tick += 1
         self._versions[(obj_id, chunk)] = self._tick

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import uuid
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -119,6 +120,14 @@ class RotoObject:
             "prompts": {str(f): self.prompts[f].to_dict() for f in sorted(self.prompts)},
             "flags": {str(f): sorted(self.flags[f]) for f in sorted(self.flags)},
         }
+
+
+_OBJECT_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}")
+
+
+def is_valid_object_id(obj_id: object) -> bool:
+    """Ids name sidecar folders: 1-64 of ``A-Z a-z 0-9 _ - .``, not starting with a dot."""
+    return isinstance(obj_id, str) and _OBJECT_ID.fullmatch(obj_id) is not None
 
 
 def new_object_id() -> str:

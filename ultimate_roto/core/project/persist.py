@@ -123,12 +123,10 @@ def save_project(
     except OSError as exc:
         raise _output_error(path, exc) from exc
     _collect_garbage(sidecar_dir(path), files)
-    with doc.masks._lock:
-        doc.masks.written_files[str(sidecar_dir(path))] = {
-            (o, c): (snap.versions[(o, c)], name)
-            for o, per in files.items()
-            for c, name in per.items()
-        }
+    doc.masks.record_written(
+        str(sidecar_dir(path)),
+        {(o, c): (snap.versions[(o, c)], n) for o, per in files.items() for c, n in per.items()},
+    )
     if mark_clean:
         doc.mark_saved(snap.revision)
     return SaveReport(path, written, reused, nbytes + len(text))
@@ -146,8 +144,7 @@ def _output_error(path: Path, exc: OSError) -> OutputError:
 def _write_masks(
     store: MaskStore, snap: DocumentSnapshot, data_dir: Path
 ) -> tuple[dict[str, dict[int, str]], int, int, int]:
-    with store._lock:
-        known = dict(store.written_files.get(str(data_dir), {}))
+    known = store.written(str(data_dir))
     files: dict[str, dict[int, str]] = {}
     written = reused = nbytes = 0
     for obj_id, per in sorted(snap.masks.items()):
@@ -314,9 +311,9 @@ def _load_masks(doc: Document, masks: dict[str, Any], path: Path) -> None:
             loaded[(obj_id, int(chunk_key))] = name
     if masks.get("chunk_frames", CHUNK_FRAMES) == CHUNK_FRAMES:
         versions = doc.masks.versions()
-        doc.masks.written_files[str(data_dir)] = {
-            key: (versions.get(key, -1), name) for key, name in loaded.items()
-        }
+        doc.masks.record_written(
+            str(data_dir), {key: (versions.get(key, -1), name) for key, name in loaded.items()}
+        )
 
 
 def _read_chunk(doc: Document, obj_id: str, data_dir: Path, name: str, path: Path) -> None:
