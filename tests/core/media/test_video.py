@@ -200,3 +200,30 @@ def test_closed_reader_raises(h264_clip: Path) -> None:
     reader.close()  # idempotent
     with pytest.raises(MediaError, match="closed"):
         reader.read(0)
+
+
+@pytest.mark.parametrize(("tag", "size"), [(None, 64), ("bt709", 64), (None, 720)])
+def test_solid_colour_survives_yuv_round_trip(tmp_path: Path, tag: str | None, size: int) -> None:
+    """RGB order, matrix (601/709) and limited range all decode back to the encoded colour."""
+    import av
+
+    rgb = np.array([200, 60, 30], np.uint8)
+    path = tmp_path / "solid.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=24)
+        stream.width = stream.height = size
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "0"}
+        frame = av.VideoFrame.from_ndarray(np.tile(rgb, (size, size, 1)), format="rgb24")
+        if tag:
+            stream.codec_context.colorspace = 1  # tags the stream BT.709
+            frame = frame.reformat(format="yuv420p", dst_colorspace="ITU709")
+            frame.colorspace = 1
+        else:
+            cs = "ITU709" if size >= 720 else "ITU601"  # what an untagged decoder assumes
+            frame = frame.reformat(format="yuv420p", dst_colorspace=cs)
+        for pkt in [*stream.encode(frame), *stream.encode()]:
+            out.mux(pkt)
+    with open_media(path) as reader:
+        got = reader.read(0)[size // 2, size // 2]
+    np.testing.assert_allclose(got, rgb / 255.0, atol=2.5 / 255)
