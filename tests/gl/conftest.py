@@ -1,4 +1,5 @@
 """GL tests: start a private Xvfb and select the xcb platform before Qt is imported."""
+
 from __future__ import annotations
 
 import os

@@ -87,7 +87,8 @@ class PlaybackClock:
         """The frame that should be on screen now."""
         if not self.playing:
             return self._last_frame
-        steps = math.floor((self._now() - self._t0) * self.fps * self.speed)
+        magnitude = math.floor((self._now() - self._t0) * self.fps * abs(self.speed))
+        steps = magnitude if self.speed > 0 else -magnitude
         frame = self._f0 + steps
         length = self.last - self.first + 1
         if self.loop:

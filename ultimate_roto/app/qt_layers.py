@@ -63,26 +63,35 @@ class QtLayersPanel(QWidget):
         return item.data(0, Qt.ItemDataRole.UserRole) if item is not None else ""
 
     def refresh(self) -> None:
-        """Rebuild from the document (the document holds the truth)."""
-        keep = self.current_id()
+        """Mirror the document (which holds the truth); items are updated in place when the
+        object list is unchanged, because a change may come from inside an item's own signal."""
+        objects = list(reversed(self.project.doc.objects)) if self.project is not None else []
+        ids = [obj.id for obj in objects]
         self.tree.blockSignals(True)
-        self.tree.clear()
-        objects = self.project.doc.objects if self.project is not None else ()
-        for obj in reversed(objects):  # top layer first
-            item = QTreeWidgetItem([obj.name, str(len(obj.keyframes))])
-            item.setData(0, Qt.ItemDataRole.UserRole, obj.id)
+        if ids != [self._item_id(i) for i in range(self.tree.topLevelItemCount())]:
+            keep = self.current_id()
+            self.tree.clear()
+            for obj in objects:
+                item = QTreeWidgetItem()
+                item.setData(0, Qt.ItemDataRole.UserRole, obj.id)
+                item.setFlags(
+                    item.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEditable
+                )
+                self.tree.addTopLevelItem(item)
+                if obj.id == keep:
+                    self.tree.setCurrentItem(item)
+        for row, obj in enumerate(objects):
+            item = self.tree.topLevelItem(row)
+            item.setText(0, obj.name)
+            item.setText(1, str(len(obj.keyframes)))
             item.setIcon(0, swatch(obj.color))
-            item.setFlags(
-                item.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEditable
-            )
             item.setCheckState(0, Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
-            self.tree.addTopLevelItem(item)
-            if obj.id == keep:
-                self.tree.setCurrentItem(item)
         self.tree.blockSignals(False)
-        if self.current_id() != keep:
-            self.current_changed.emit(self.current_id())
+        self.current_changed.emit(self.current_id())
         self._update_buttons()
+
+    def _item_id(self, row: int) -> str:
+        return self.tree.topLevelItem(row).data(0, Qt.ItemDataRole.UserRole)
 
     def _update_buttons(self) -> None:
         self.add_button.setEnabled(self.project is not None)
@@ -103,7 +112,6 @@ class QtLayersPanel(QWidget):
     def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
         if self.project is None or column != 0:
             return
-        # read everything first: each command refreshes the tree and deletes ``item``
         obj_id = item.data(0, Qt.ItemDataRole.UserRole)
         visible = item.checkState(0) == Qt.CheckState.Checked
         name = item.text(0).strip()

@@ -346,7 +346,7 @@ class QtMainWindow(QMainWindow):
     def _show_mask(self) -> None:
         """Overlay the selected object's mask on the current frame, in its colour."""
         obj_id = self.layers.current_id()
-        if self.project is None or not obj_id or self.session is None:
+        if self.project is None or not self.project.doc.has_object(obj_id) or not self.session:
             self.viewport.set_mask(None)
             return
         obj = self.project.doc.object(obj_id)
@@ -481,6 +481,9 @@ class QtMainWindow(QMainWindow):
     # -- shutdown --------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_layout()
+        for dock in self.docks.values():  # floating docks are top-level windows of their own
+            if dock.isFloating():
+                dock.hide()
         self.playback.stop()
         self._close_session()
         logging.getLogger("ultimate_roto").removeHandler(self.log_panel.bridge)

@@ -128,6 +128,10 @@ class QtTimeline(QWidget):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         self._scrubbing = False
 
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.geo.width = self.width()
+
     def _scrub_to(self, x: float) -> None:
         frame = self.geo.frame_at(x)
         if frame != self.current:

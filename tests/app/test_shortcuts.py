@@ -1,0 +1,66 @@
+"""Rebindable shortcuts: preferences with conflict detection, persistence, the shortcut list."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QDialogButtonBox
+
+from ultimate_roto.app.qt_mainwindow import QtMainWindow
+
+
+def test_shortcut_dialog_lists_every_action(main_window):
+    dialog = main_window.show_shortcuts()
+    keymap = main_window.registry.keymap
+    assert dialog.table.rowCount() == len(keymap.actions)
+    keys = {
+        dialog.table.item(r, 1).text(): dialog.table.item(r, 2).text()
+        for r in range(dialog.table.rowCount())
+    }
+    assert keys["Play / Pause"] == "Space"
+    dialog.filter.setText("brush")
+    visible = [r for r in range(dialog.table.rowCount()) if not dialog.table.isRowHidden(r)]
+    assert [dialog.table.item(r, 1).text() for r in visible] == ["Brush tool"]
+    dialog.close()
+
+
+def test_preferences_block_conflicts_and_persist_rebinding(qtbot, main_window, settings):
+    prefs = main_window.show_preferences()
+    ok = prefs.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    prefs.editors["tool.brush"].setKeySequence(QKeySequence("F"))  # clashes with Fit
+    assert not ok.isEnabled()
+    assert "Fit image" in prefs.conflict_label.text()
+    prefs.editors["tool.brush"].setKeySequence(QKeySequence("N"))
+    assert ok.isEnabled()
+    prefs.accept()
+    assert main_window.registry.action("tool.brush").shortcut().toString() == "N"
+    with qtbot.waitActive(main_window):
+        main_window.activateWindow()
+    qtbot.keyClick(main_window, Qt.Key.Key_N)
+    assert main_window.tool_palette.current == "brush"
+    main_window.close()
+    again = QtMainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.registry.keymap.key("tool.brush") == "N"
+    again.registry.reset_all()
+    assert again.registry.keymap.key("tool.brush") == "B"
+    again.close()
+
+
+def test_apply_bindings_rejects_a_clash_and_changes_nothing(main_window):
+    reg = main_window.registry
+    try:
+        reg.apply_bindings({"tool.scale": "Space"})
+    except ValueError as exc:
+        assert "space" in str(exc).lower()
+    else:
+        raise AssertionError("a clashing binding was accepted")
+    assert reg.keymap.key("tool.scale") == "S"
+
+
+def test_hand_edited_conflicting_settings_fall_back_to_defaults(qtbot, settings):
+    settings.setValue("shortcuts/tool.brush", "Space")
+    win = QtMainWindow(settings)
+    qtbot.addWidget(win)
+    assert win.registry.keymap.key("tool.brush") == "B"
+    win.close()

@@ -1,0 +1,113 @@
+"""OpenGL viewport: exact display output, overlay, texture reuse and context re-creation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ultimate_roto.app.display_cpu import DisplaySettings, as_rgba, display, to_uint8
+
+
+def centre_rgb(view) -> np.ndarray:
+    img = view.grabFramebuffer()
+    c = img.pixelColor(img.width() // 2, img.height() // 2)
+    return np.array([c.red(), c.green(), c.blue()])
+
+
+def flat(value, shape=(48, 64)) -> np.ndarray:
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(value, np.float32), (*shape, 3)))
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        DisplaySettings(),
+        DisplaySettings(exposure=1.0),
+        DisplaySettings(exposure=-2.0, gamma=2.2),
+        DisplaySettings(channel="G"),
+        DisplaySettings(channel="B"),
+        DisplaySettings(channel="Luminance"),
+        DisplaySettings(linear=True),
+    ],
+)
+def test_display_output_matches_the_reference(gl_viewport, settings):
+    frame = flat([0.12, 0.35, 0.6])
+    gl_viewport.settings = settings
+    gl_viewport.set_frame(frame)
+    assert gl_viewport.gl_error is None
+    expected = to_uint8(display(as_rgba(frame), settings))[0, 0].astype(int)
+    assert np.abs(centre_rgb(gl_viewport) - expected).max() <= 1
+
+
+def test_alpha_channel_isolation(gl_viewport):
+    rgba = np.zeros((48, 64, 4), np.float32)
+    rgba[..., 3] = 0.5
+    gl_viewport.set_channel("A")
+    gl_viewport.set_frame(rgba)
+    assert np.abs(centre_rgb(gl_viewport) - 128).max() <= 1
+
+
+def test_overlay_tint_and_outline_visible(gl_viewport):
+    gl_viewport.set_frame(flat([0.0, 0.0, 0.0]))
+    mask = np.zeros((48, 64), np.uint8)
+    mask[8:40, 8:56] = 255
+    gl_viewport.settings.overlay_opacity = 0.5
+    gl_viewport.set_mask(mask, (0.0, 1.0, 0.0))
+    inside = centre_rgb(gl_viewport)
+    assert abs(inside[1] - 128) <= 1 and inside[0] == 0
+    gl_viewport.one_to_one()
+    img = gl_viewport.grabFramebuffer()
+    x0, y0 = gl_viewport.view.image_to_widget(8.5, 20.5)  # left edge texel of the mask
+    edge = img.pixelColor(int(x0), int(y0))
+    assert edge.green() >= 250  # the outline is drawn at full colour
+    gl_viewport.toggle_overlay()
+    assert centre_rgb(gl_viewport).max() == 0
+
+
+def test_texture_reused_for_same_size_and_reallocated_on_change(gl_viewport):
+    gl_viewport.set_frame(flat([0.1, 0.1, 0.1]))
+    gl_viewport.grabFramebuffer()
+    allocations = gl_viewport.texture_allocations
+    for v in (0.2, 0.3, 0.4):
+        gl_viewport.set_frame(flat([v, v, v]))
+        assert abs(centre_rgb(gl_viewport)[0] - round(v * 255)) <= 1
+    assert gl_viewport.texture_allocations == allocations
+    gl_viewport.set_frame(flat([0.5, 0.5, 0.5], shape=(30, 40)))
+    gl_viewport.grabFramebuffer()
+    assert gl_viewport.texture_allocations == allocations + 1
+
+
+def test_bad_frame_is_refused_without_touching_gl(gl_viewport):
+    with pytest.raises(ValueError):
+        gl_viewport.set_frame(np.zeros((10, 10, 2), np.float32))
+    with pytest.raises(ValueError):
+        gl_viewport.set_channel("Z")
+
+
+def test_context_recreated_when_redocked(qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+    from ultimate_roto.app.qt_viewport import QtViewport
+
+    win = QMainWindow()
+    qtbot.addWidget(win)
+    win.setCentralWidget(QDockWidget("spacer"))
+    dock = QDockWidget("Viewer", win)
+    view = QtViewport()
+    dock.setWidget(view)
+    win.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+    win.resize(600, 400)
+    win.show()
+    qtbot.waitExposed(win)
+    view.set_frame(flat([0.25, 0.5, 0.75]))
+    first = centre_rgb(view)
+    contexts = view.contexts_initialised
+    dock.setFloating(True)
+    qtbot.waitExposed(dock)
+    dock.setFloating(False)
+    qtbot.waitExposed(view)
+    rgb = centre_rgb(view)
+    assert view.contexts_initialised > contexts  # a new context, textures uploaded again
+    assert np.abs(rgb - first).max() <= 1 and first[2] >= 190
+    win.close()
