@@ -206,4 +206,4 @@ def _print_summary(result: Any, args: argparse.Namespace, elapsed: float) -> Non
         for name, seconds in result.timings.items():
             print(f"  time {name}: {seconds:.2f} s")
         if result.cache_stats:
-            print(f"  cache: {result.cache_stats}")
+            print("  " + result.cache_stats.replace("\n", "\n  "))

@@ -54,7 +54,7 @@ class ConsoleProgress:
         self.tty = bool(tty if tty is not None else getattr(self.stream, "isatty", bool)())
         self.quiet = quiet
         self._clock = clock
-        self._start: float | None = None
+        self._start: float | None = clock()  # the run starts when its console is made
         self._next_line = 0.0
         self._last_draw = -math.inf
         self._drawn = False
