@@ -75,6 +75,16 @@ def test_resume_redoes_recorded_frames_whose_file_is_gone(tmp_path, make_reader,
     assert len(result.skipped) == 9
 
 
+def test_resume_of_a_finished_run_writes_nothing(tmp_path, make_reader, writes) -> None:
+    _run(make_reader(n=10), tmp_path, Progress())
+    writes.clear()
+    reports: list[tuple[float, str]] = []
+    result = _run(make_reader(n=10), tmp_path, Progress(lambda f, m: reports.append((f, m))),
+                  resume=True)  # fmt: skip
+    assert writes == [] and result.written == () and len(result.skipped) == 10
+    assert reports == [(1.0, "all 10 frame(s) already written")]
+
+
 def test_without_resume_everything_is_overwritten(tmp_path, make_reader, writes) -> None:
     _run(make_reader(n=10), tmp_path, Progress())
     writes.clear()

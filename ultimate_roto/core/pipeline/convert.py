@@ -248,6 +248,9 @@ def _write_one(job: _Job, frame: int, path: Path, img: np.ndarray) -> bool:
 def _run_sequence(job: _Job, resume: bool, workers: int) -> list[Path]:
     todo = _todo(job, resume)
     job.done = len(job.frames) - len(todo)
+    if not todo:
+        job.progress.report(1.0, f"all {job.done} frame(s) already written")
+        return []
     pending: dict[Future[bool], int] = {}
     written: list[Path] = []
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="convert-encode")
