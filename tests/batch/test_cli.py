@@ -135,3 +135,11 @@ def test_failure_mid_way_exits_3_and_keeps_finished_frames(tmp_path, png_sequenc
     for n in range(1001, 1005):
         assert (out / f"plate.{n}.exr").is_file()
     assert not any(".partial" in p.name for p in out.iterdir())
+
+
+def test_usage_errors_exit_2_in_process(capsys):
+    from ultimate_roto.batch.cli import main
+
+    assert main([]) == 2
+    assert main(["--device", "tpu", "job.json"]) == 2
+    assert "invalid choice: 'tpu'" in capsys.readouterr().err
