@@ -143,3 +143,11 @@ def test_usage_errors_exit_2_in_process(capsys):
     assert main([]) == 2
     assert main(["--device", "tpu", "job.json"]) == 2
     assert "invalid choice: 'tpu'" in capsys.readouterr().err
+
+
+def test_output_dir_option_overrides_the_job(tmp_path, png_sequence):
+    job = write_job(tmp_path, plate_job(png_sequence / "plate.####.png", output_dir="ignored"))
+    proc = run_batch(job, "-q", "--output-dir", str(tmp_path / "elsewhere"))
+    assert proc.returncode == 0, proc.stderr
+    assert len(list((tmp_path / "elsewhere").rglob("*.exr"))) == 8
+    assert not (tmp_path / "ignored").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import sys
@@ -11,6 +12,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from ultimate_roto.batch.console import ConsoleProgress, format_duration
@@ -79,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress output (errors still shown)"
     )
+    parser.add_argument(
+        "-o",
+        "--output-dir",
+        metavar="DIR",
+        help="write outputs under DIR instead of the job's output_dir (relative to the"
+        " current folder)",
+    )
     return parser
 
 
@@ -124,6 +133,8 @@ def _run(args: argparse.Namespace, progress: Progress, console: ConsoleProgress)
     from ultimate_roto.core.pipeline.runner import run_job
 
     job = load_job(args.job)
+    if args.output_dir:
+        job = dataclasses.replace(job, output_dir=Path(args.output_dir).expanduser().resolve())
     log = console.log if args.verbose else _silent
     plan = run_job(job, progress, dry_run=True, device=args.device, log=log)
     if args.dry_run:

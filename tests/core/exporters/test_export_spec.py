@@ -137,3 +137,18 @@ def test_as_fraction() -> None:
     for bad in (0, -24, "fast", None, True):
         with pytest.raises(JobError):
             as_fraction(bad)
+
+
+@pytest.mark.parametrize(
+    ("entry", "src", "expected"),
+    [
+        ({"path": "v.mov", "codec": "prores"}, "Linear", "Rec709"),
+        ({"path": "p.####.png"}, "ACEScg", "sRGB"),
+        ({"path": "p.####.dpx"}, "ACES2065-1", "Rec709"),
+        ({"path": "p.####.tiff", "bit_depth": 32}, "sRGB", "Linear"),
+        ({"path": "p.####.png"}, "sRGB", "sRGB"),
+        ({"path": "p.####.png", "colorspace": "Linear"}, "sRGB", "Linear"),
+    ],
+)
+def test_integer_outputs_of_scene_linear_input_default_to_display_encoding(entry, src, expected):
+    assert ExportSpec.from_dict(entry).output_colorspace(src) == expected

@@ -44,6 +44,8 @@ X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
 _FALLBACK_COLORSPACES = ("sRGB", "Rec709", "ACEScg", "ACES2065-1", "Linear")
 _TOP_KEYS = ("format", "what", "path")
 
+_SCENE_LINEAR = frozenset({"Linear", "ACEScg", "ACES2065-1"})
+
 
 def default_pix_fmt(codec: str, profile: str | None = None, bit_depth: int = 8) -> str:
     """The pixel format each codec/profile needs (4:2:0 8-bit for h264, 10-bit 4:2:2 ProRes …)."""
@@ -233,11 +235,18 @@ class ExportSpec:
         return WHAT_KINDS[self.what]
 
     def output_colorspace(self, src_colorspace: str) -> str:
-        """The colour space to write: the option, else "Linear" for EXR, else the input's."""
+        """The colour space to write: the option if given, else "Linear" for EXR and 32-bit
+        float TIFF; integer formats keep a display-referred input's space, but scene-linear
+        input (Linear, ACEScg, ACES2065-1) is encoded for display (Rec709 for video and DPX,
+        sRGB for PNG/TIFF/JPG) — quantising linear light to 8 or 10 bits bands the shadows."""
         chosen = self.options.get("colorspace")
         if chosen:
             return chosen
-        return "Linear" if self.format == "exr" else src_colorspace
+        if self.format == "exr" or (self.format == "tiff" and self.options.get("bit_depth") == 32):
+            return "Linear"
+        if src_colorspace in _SCENE_LINEAR:
+            return "Rec709" if self.is_video or self.format == "dpx" else "sRGB"
+        return src_colorspace
 
     def to_dict(self) -> dict[str, Any]:
         """The flat form :meth:`from_dict` reads (options with their defaults)."""

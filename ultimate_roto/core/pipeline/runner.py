@@ -159,7 +159,7 @@ def _execute(
             label = f"export {j + 1} ({_template(export)})"
             with _timed(timings, label, log), _failure(label, outputs):
                 result = _run_export(job, export, reader, store, frames, colorspace, sub, resume)
-            outputs.append(_describe_output(job, export, result))
+            outputs.append(_describe_output(job, export, result, len(frames)))
         progress.report(1.0, "done")
     stats = cache.stats().summary() if cache is not None else None
     return JobResult(
@@ -368,7 +368,10 @@ def _run_export(
     return results
 
 
-def _describe_output(job: Job, export: Any, results: list[Any]) -> str:
+def _describe_output(job: Job, export: Any, results: list[Any], frame_count: int) -> str:
+    if export.is_video:  # one file per result: count the frames encoded into it
+        files = sum(len(r.written) for r in results)
+        return f"{_shown(job, export)}  ({frame_count} frame(s) encoded into {files} file(s))"
     written = sum(len(r.written) for r in results)
     skipped = sum(len(r.skipped) for r in results)
     extra = f", {skipped} kept from an earlier run" if skipped else ""
