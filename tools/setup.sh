@@ -77,8 +77,8 @@ case "$MODE" in
     [ "$MODE" = setup ] && exit 0
     if [ "${1:-}" = "--batch" ]; then
       shift
-      log "running the demo job headless"
-      exec .venv/bin/python main.py --batch resources/demo/demo_job.json "$@"
+      log "running the demo job headless (outputs in out/demo)"
+      exec .venv/bin/python main.py --batch resources/demo/demo_job.json -o out/demo "$@"
     fi
     if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
       echo "error: no display (DISPLAY is unset); run on a desktop, or try the headless twin:" >&2
