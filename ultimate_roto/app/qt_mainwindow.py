@@ -126,16 +126,19 @@ class QtMainWindow(QMainWindow):
             self.docks[name] = dock
         self.splitDockWidget(self.docks["layers"], self.docks["inspector"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["inspector"], self.docks["system"])
-        self.tabifyDockWidget(self.docks["thumbnails"], self.docks["log"])
         self.splitDockWidget(
             self.docks["thumbnails"], self.docks["timeline"], Qt.Orientation.Vertical
         )
+        self.tabifyDockWidget(self.docks["thumbnails"], self.docks["log"])
         self.docks["inspector"].raise_()
         self.docks["thumbnails"].raise_()
         self.resizeDocks(
             [self.docks["layers"], self.docks["inspector"]], [220, 420], Qt.Orientation.Vertical
         )
         self.resizeDocks([self.docks["inspector"]], [330], Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.docks["thumbnails"], self.docks["timeline"]], [120, 110], Qt.Orientation.Vertical
+        )
         self.resize(1600, 960)
 
     def _build_menus(self) -> None:
