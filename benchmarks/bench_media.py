@@ -143,7 +143,8 @@ def cached_fetch(path: Path, frames: list[int]) -> tuple[float, float] | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=240)
-    parser.add_argument("--random", type=int, default=24, help="random frames to fetch")
+    parser.add_argument("--random", type=int, default=16, help="random frames to fetch")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating timing rounds")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench_media_") as tmp:
         folder = Path(tmp)
@@ -153,12 +154,16 @@ def main(argv: list[str] | None = None) -> int:
             f"clip: {W}x{H} H.264 GOP 48 veryfast, {args.frames} frames; encode {enc_fps:.1f} fps"
         )
         picks = random.Random(3).sample(range(args.frames), min(args.random, args.frames))
-        t_open, ours = ours_random(clip, picks)
-        raw = raw_random(clip, picks)
-        print(f"open + frame index: {t_open * 1000:.0f} ms")
+        # alternate rounds and keep the best of each: the machine is shared and noisy
+        rounds = [(ours_random(clip, picks), raw_random(clip, picks)) for _ in range(args.rounds)]
+        t_open = min(r[0][0] for r in rounds)
+        ours = min(r[0][1] for r in rounds)
+        raw = min(r[1] for r in rounds)
+        print(f"open + frame index: {t_open * 1000:.0f} ms (best of {args.rounds})")
         print(
             f"random fetch: ours {ours * 1000:.0f} ms/frame (float32 RGB), raw PyAV seek+decode "
-            f"{raw * 1000:.0f} ms/frame (uint8) -> ratio ours/raw {ours / raw:.2f}"
+            f"{raw * 1000:.0f} ms/frame (uint8) -> ratio ours/raw {ours / raw:.2f} "
+            f"(best of {args.rounds} alternating rounds)"
         )
         seq_ours, seq_raw = sequential(clip, min(120, args.frames))
         print(
