@@ -82,7 +82,7 @@ class Tracker:
         self.full_shape = image.shape[:2]
         self.size = fl.work_size(self.full_shape, engine.max_side)
         self.scale = self.size[1] / self.full_shape[1]
-        self.band = max(2.0, engine.band * max(self.size) / 640.0)
+        self.band = max(4.0, engine.band * max(self.size) / 640.0)
         self.prev = self._prepare(image)
         self.mask = fl.resize(mask, self.size).astype(np.float32)
         self.fg_hist, self.bg_hist = self._histograms(self.prev.bins, self.mask, None)
