@@ -73,7 +73,7 @@ make_venv() {
 case "$MODE" in
   setup|run)
     apt_install "${APT_RUNTIME[@]}"
-    make_venv .venv "gui,ml,engines,dev"
+    make_venv .venv "gui,ml,engines,dev,gui-test"
     [ "$MODE" = setup ] && exit 0
     if [ "${1:-}" = "--batch" ]; then
       shift
@@ -90,7 +90,7 @@ case "$MODE" in
     ;;
   test)
     apt_install "${APT_RUNTIME[@]}" "${APT_TEST[@]}"
-    make_venv .venv "gui,ml,engines,dev"
+    make_venv .venv "gui,ml,engines,dev,gui-test"
     make_venv .venv-core "ml,engines,dev"
     exec bash tools/run_tests.sh "$@"
     ;;
