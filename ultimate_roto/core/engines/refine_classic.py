@@ -127,7 +127,8 @@ class ClassicRefiner:
         if method == "cf":
             alpha = matte_cf(crop, tcrop, self.max_pixels)
         else:
-            alpha = matte_guided(crop, tcrop, max(2, round(self.band / 2)), self.eps)
+            hard = (m[y0:y1, x0:x1] >= 0.5).astype(np.float32)
+            alpha = matte_guided(crop, hard, max(2, round(self.band / 2)), self.eps)
         out = tri.copy()
         out[y0:y1, x0:x1] = np.where(tcrop == UNKNOWN, alpha, tcrop)
         if progress is not None:
@@ -157,9 +158,10 @@ def matte_cf(image: np.ndarray, trimap: np.ndarray, max_pixels: int = 120_000) -
         tsmall = cv2.resize(trimap, size, interpolation=cv2.INTER_NEAREST)
     else:
         small, tsmall = image, trimap
-    if not (tsmall == 1.0).any() or not (tsmall == 0.0).any():
-        return matte_guided(image, trimap, 4, 1e-4)  # no constraints of one kind: cannot solve
-    alpha = estimate_alpha_cf(small.astype(np.float64), tsmall.astype(np.float64))
+    if not (tsmall == 1.0).any() or not (tsmall == 0.0).any():  # nothing to anchor the solve
+        return matte_guided(image, (trimap >= UNKNOWN).astype(np.float32), 4, 1e-4)
+    small = np.clip(small, 0.0, 1.0).astype(np.float64)
+    alpha = estimate_alpha_cf(small, tsmall.astype(np.float64))
     alpha = np.clip(alpha, 0, 1).astype(np.float32)
     if k < 1.0:
         alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -167,10 +169,8 @@ def matte_cf(image: np.ndarray, trimap: np.ndarray, max_pixels: int = 120_000) -
     return np.clip(alpha, 0.0, 1.0)
 
 
-def matte_guided(image: np.ndarray, trimap: np.ndarray, radius: int, eps: float) -> np.ndarray:
-    """Colour guided filter of the hard mask (the trimap's inside) over the frame."""
-    hard = (trimap >= UNKNOWN).astype(np.float32)
-    hard[trimap == UNKNOWN] = 0.5
+def matte_guided(image: np.ndarray, hard: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """Colour guided filter of a hard 0/1 mask over the frame (the caller keeps the band)."""
     return np.clip(guided_filter_rgb(image, hard, radius, eps), 0.0, 1.0)
 
 

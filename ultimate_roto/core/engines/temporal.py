@@ -87,7 +87,7 @@ class TemporalSmoother:
         back = fl.resize_flow(pair.backward, a.shape)
         warped = fl.warp(self._alpha, back)
         trust = fl.resize(cons, a.shape)
-        trust = trust * np.clip(1.0 - np.abs(a - warped) / self.change, 0.0, 1.0)
+        trust = trust * np.exp(-((np.abs(a - warped) / self.change) ** 2))
         w = self.strength * trust
         out = ((1.0 - w) * a + w * warped).astype(np.float32)
         self._gray, self._alpha = gray, out
