@@ -1,0 +1,258 @@
+"""Compute devices for ML engines: choice with a stated reason, autocast, OOM back-off, GPU info.
+
+* :func:`resolve_device` turns ``"auto" | "cpu" | "cuda" | "cuda:N" | "mps"`` into a
+  ``torch.device`` and one line saying why (``"cuda:0 NVIDIA H100 80GB HBM3, 79 GB free"``,
+  ``"cpu: no CUDA or MPS available"``).
+* :func:`autocast` gives fp16/bf16 autocast on CUDA and a no-op elsewhere.
+* :func:`run_with_oom_backoff` retries a job with smaller batches/tiles after a GPU
+  out-of-memory error, then on the CPU, logging each step, instead of crashing.
+* :func:`release_memory` frees what a finished job left behind (``gc`` + CUDA cache).
+* :func:`gpu_info` reads name and VRAM use through NVML (``nvidia-ml-py``) for the System
+  panel; it returns an empty list on machines without an NVIDIA driver.
+
+torch is imported inside the functions, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ultimate_roto.core.errors import InputError, ProcessingError
+
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
+REQUESTS = ("auto", "cpu", "cuda", "mps")
+_GB = 1024**3
+
+
+def resolve_device(request: str = "auto") -> tuple[Any, str]:
+    """Choose a torch device and say why.
+
+    Parameters
+    ----------
+    request
+        ``"auto"`` (CUDA, else MPS, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+
+    Returns
+    -------
+    (torch.device, str)
+        The device and a one-line reason for logs and the GUI.
+
+    Raises
+    ------
+    InputError
+        An unknown request, or CUDA/MPS requested where it is not available (with a hint).
+    """
+    import torch
+
+    req = str(request).strip().lower()
+    kind, _, index = req.partition(":")
+    if kind not in REQUESTS or (index and (kind != "cuda" or not index.isdigit())):
+        raise InputError(f"unknown device '{request}'", hint="use auto, cpu, cuda, cuda:N or mps")
+    if kind == "cpu":
+        return torch.device("cpu"), "cpu: requested"
+    if kind in ("auto", "cuda") and torch.cuda.is_available():
+        n = int(index or 0)
+        if n >= torch.cuda.device_count():
+            raise InputError(
+                f"device '{request}': only {torch.cuda.device_count()} CUDA device(s) found",
+                hint="use cuda:0 … cuda:N-1, or auto",
+            )
+        return torch.device("cuda", n), _cuda_reason(n)
+    if kind in ("auto", "mps") and _mps_available():
+        return torch.device("mps"), "mps: Apple Metal GPU"
+    if kind == "auto":
+        return torch.device("cpu"), "cpu: no CUDA or MPS available"
+    raise InputError(
+        f"device '{request}' is not available: {_why_no_gpu(kind)}",
+        hint="use --device auto or cpu, or install a CUDA build of PyTorch "
+        "(https://pytorch.org/get-started/locally/) and an NVIDIA driver",
+    )
+
+
+def _mps_available() -> bool:
+    import torch
+
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
+
+
+def _why_no_gpu(kind: str) -> str:
+    import torch
+
+    if kind == "mps":
+        return "this PyTorch build or machine has no Apple Metal (MPS) support"
+    if torch.version.cuda is None:
+        return f"PyTorch {torch.__version__} is a CPU-only build"
+    return "no NVIDIA GPU/driver was found"
+
+
+def _cuda_reason(index: int) -> str:
+    import torch
+
+    name = torch.cuda.get_device_name(index)
+    try:
+        free, _total = torch.cuda.mem_get_info(index)
+    except RuntimeError:  # some drivers refuse before a context exists
+        return f"cuda:{index} {name}"
+    return f"cuda:{index} {name}, {free / _GB:.0f} GB free"
+
+
+def preferred_dtype(device: Any) -> Any:
+    """The half-precision dtype for autocast on ``device``: bf16 where supported, else fp16.
+
+    Returns ``torch.float32`` for CPU and MPS (no autocast there).
+    """
+    import torch
+
+    if getattr(device, "type", str(device)) != "cuda":
+        return torch.float32
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+@contextlib.contextmanager
+def autocast(device: Any, enabled: bool = True) -> Iterator[None]:
+    """fp16/bf16 autocast on CUDA (see :func:`preferred_dtype`); a no-op on CPU and MPS."""
+    import torch
+
+    if not enabled or getattr(device, "type", str(device)) != "cuda":
+        yield
+        return
+    with torch.autocast("cuda", dtype=preferred_dtype(device)):
+        yield
+
+
+def is_oom(exc: BaseException) -> bool:
+    """Whether ``exc`` is a GPU out-of-memory error (CUDA or MPS)."""
+    import torch
+
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        return True
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def run_with_oom_backoff(
+    fn: Callable[[Any, Any], T],
+    *,
+    device: Any,
+    sizes: Sequence[Any] = (None,),
+    cpu_fallback: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> T:
+    """Run ``fn(size, device)``, stepping down ``sizes`` and then to the CPU on GPU OOM.
+
+    Parameters
+    ----------
+    fn
+        The job; ``size`` is a batch size, tile size or anything the job understands.
+    device
+        The device to try first.
+    sizes
+        Sizes to try in order, largest first (e.g. ``(8, 4, 2, 1)`` or tile sides).
+    cpu_fallback
+        After the last size fails with OOM on a GPU, run once more on the CPU with the
+        smallest size.
+    log
+        Receives one line per step (default: this module's logger, WARNING).
+
+    Raises
+    ------
+    ProcessingError
+        Every size (and the CPU, if allowed) ran out of memory.
+    """
+    import torch
+
+    say = log or _log.warning
+    if not sizes:
+        raise InputError("run_with_oom_backoff: no sizes to try", hint="pass sizes=(n, …)")
+    last: BaseException | None = None
+    for i, size in enumerate(sizes):
+        try:
+            return fn(size, device)
+        except Exception as exc:
+            if not is_oom(exc):
+                raise
+            last = exc
+            nxt = f"retrying with {sizes[i + 1]}" if i + 1 < len(sizes) else "no smaller size"
+            say(f"out of GPU memory on {device} with size {size}: {nxt}")
+            release_memory(device)
+    cpu = torch.device("cpu")
+    if cpu_fallback and getattr(device, "type", str(device)) != "cpu":
+        say(f"out of GPU memory on {device} at every size: falling back to the CPU (slower)")
+        return fn(sizes[-1], cpu)
+    raise ProcessingError(
+        f"out of memory on {device} at every size tried ({', '.join(map(str, sizes))})",
+        hint="close other GPU programs, use a smaller model, or run on the CPU",
+    ) from last
+
+
+def release_memory(device: Any = None) -> None:
+    """Free memory a finished job left behind: ``gc.collect()`` and the CUDA/MPS caches."""
+    gc.collect()
+    import torch
+
+    kind = getattr(device, "type", str(device) if device is not None else "")
+    if torch.cuda.is_available() and kind in ("", "None", "cuda"):
+        torch.cuda.empty_cache()
+    if kind == "mps" and _mps_available():
+        torch.mps.empty_cache()
+
+
+@dataclass(frozen=True)
+class GpuInfo:
+    """One GPU as NVML reports it.
+
+    Parameters
+    ----------
+    index
+        NVML device index.
+    name
+        Marketing name, e.g. ``"NVIDIA H100 80GB HBM3"``.
+    used_bytes, total_bytes
+        VRAM in use (all processes) and in total.
+    """
+
+    index: int
+    name: str
+    used_bytes: int
+    total_bytes: int
+
+    def describe(self) -> str:
+        """``"GPU 0: NVIDIA H100 80GB HBM3, 3.1/79.6 GB used"``."""
+        return (
+            f"GPU {self.index}: {self.name}, "
+            f"{self.used_bytes / _GB:.1f}/{self.total_bytes / _GB:.1f} GB used"
+        )
+
+
+def gpu_info() -> list[GpuInfo]:
+    """NVIDIA GPUs with their VRAM use, via NVML; ``[]`` without a driver or nvidia-ml-py."""
+    try:
+        import pynvml
+    except ImportError:
+        return []
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError:  # NVMLError_LibraryNotFound / DriverNotLoaded without a GPU
+        return []
+    try:
+        return [_one_gpu(pynvml, i) for i in range(pynvml.nvmlDeviceGetCount())]
+    except pynvml.NVMLError as exc:
+        _log.warning("NVML could not read the GPUs: %s", exc)
+        return []
+    finally:
+        with contextlib.suppress(pynvml.NVMLError):
+            pynvml.nvmlShutdown()
+
+
+def _one_gpu(pynvml: Any, index: int) -> GpuInfo:
+    handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+    name = pynvml.nvmlDeviceGetName(handle)
+    mem = pynvml.nvmlDeviceGetMemoryInfo(handle)
+    name = name.decode() if isinstance(name, bytes) else str(name)
+    return GpuInfo(index, name, int(mem.used), int(mem.total))
