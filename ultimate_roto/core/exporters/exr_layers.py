@@ -184,7 +184,7 @@ def build_frame(
         put("id.V", _ids(soft, names, shape), "ids")
     header: dict[str, Any] = {
         "software": f"{SOFTWARE_NAME} {__version__}",
-        "version": __version__,
+        "softwareVersion": __version__,  # "version" is a reserved EXR field
         "shot": shot,
         "frame": int(frame),
         "ultimateroto/objects": json.dumps({names[o]: o for o in soft}, sort_keys=True),

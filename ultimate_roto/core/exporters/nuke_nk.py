@@ -61,9 +61,12 @@ def _to_nuke(points: np.ndarray, height: int) -> np.ndarray:
     return out
 
 
-def _feather(points: np.ndarray, distance: float) -> np.ndarray:
+def _feather(points: np.ndarray, distance: float, height: int) -> np.ndarray:
+    """Feather curve in Nuke space: tangents as the shape's, centres as offsets along the
+    outward normals (``distance`` px), all relative, so only y is negated."""
     out = np.array(points, np.float64)
     out[:, 1] = S.outward_normals(points) * distance if distance else 0.0
+    out[..., 1] *= -1
     return out
 
 
@@ -86,7 +89,7 @@ def curvegroup(track: ShapeTrack, name: str, width: int, height: int) -> str:
     """The ``{curvegroup …}`` text of one animated shape."""
     frames = sorted(track.keys)
     main = [_to_nuke(track.keys[f], height) for f in frames]
-    feather = [_to_nuke(_feather(track.keys[f], track.feather), height) for f in frames]
+    feather = [_feather(track.keys[f], track.feather, height) for f in frames]
     pivot = main[0][:, 1].mean(axis=0)
     attrs = (
         f"osw x41200000 osf 0 str 1 spx {nk_float(width / 2)} spy {nk_float(height / 2)} "
@@ -213,15 +216,6 @@ def write_nk(
         The legal node/layer name of each object (renamed objects give a ``UserWarning``).
     """
     names = sanitize_names(objects)
-    for line in names.report():
-        warnings.warn(f"Nuke script {path}: object renamed {line}", UserWarning, stacklevel=2)
-    if not any(objects.values()):
-        warnings.warn(
-            f"Nuke script {path}: no shapes (every matte is empty); the Roto nodes "
-            "are written empty",
-            UserWarning,
-            stacklevel=2,
-        )
     text = write_to_string(
         plate_path=plate_path,
         width=width,
@@ -233,5 +227,14 @@ def write_nk(
         write_path=write_path,
         names=names,
     )
+    for line in names.report():
+        warnings.warn(f"Nuke script {path}: object renamed {line}", UserWarning, stacklevel=2)
+    if not any(objects.values()):
+        warnings.warn(
+            f"Nuke script {path}: no shapes (every matte is empty); the Roto nodes "
+            "are written empty",
+            UserWarning,
+            stacklevel=2,
+        )
     write_bytes(path, text.encode("utf-8"))
     return names

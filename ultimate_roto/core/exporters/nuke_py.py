@@ -81,7 +81,7 @@ def _spec(track: ShapeTrack, height: int) -> dict:
     keys = []
     for f in sorted(track.keys):
         pts = _to_nuke(track.keys[f], height)
-        fea = _to_nuke(_feather(track.keys[f], track.feather), height)
+        fea = _feather(track.keys[f], track.feather, height)
         keys.append([int(f), np.round(pts, 4).tolist(), np.round(fea, 4).tolist()])
     return {
         "name": track.name,
