@@ -20,7 +20,7 @@ step "core + batch tests, in .venv-core (no PySide6)"
 if .venv-core/bin/python -c 'import PySide6' 2>/dev/null; then
   fail ".venv-core has PySide6: it cannot prove the core runs without Qt"
 fi
-.venv-core/bin/python -m pytest -q -p no:cacheprovider -p no:pytestqt tests/core tests/batch \
+.venv-core/bin/python -m pytest -q -p no:cacheprovider -p no:pytest-qt tests/core tests/batch \
   --junitxml="$results/core.xml" "$@" || fail "core/batch tests"
 
 step "app tests (pytest-qt, offscreen)"
