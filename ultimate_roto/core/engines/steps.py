@@ -1,0 +1,215 @@
+"""Job steps "segment", "propagate", "refine" and "depth": engines run over a job's frames.
+
+Every step first checks the whole job (:func:`validate_job`: engine ids and availability, the
+objects' prompts, mask/matte/depth exports against the steps), so a job that cannot finish
+stops with an ``InputError`` (exit 2) before any frame is processed. Heavy libraries load only
+inside the engines; the classical engines never import torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ultimate_roto.core.engines import exports
+from ultimate_roto.core.errors import InputError
+from ultimate_roto.core.pipeline.steps import register_step
+
+if TYPE_CHECKING:
+    from ultimate_roto.core.jobspec import Job
+    from ultimate_roto.core.pipeline.steps import StepContext
+
+#: Job step → engine task.
+STEP_TASKS = {"segment": "segment", "propagate": "propagate", "refine": "refine", "depth": "depth"}
+#: The model the "auto" depth engine wants (named in the install hint).
+DEPTH_MODEL = "depth-anything-v2-small"
+
+
+# -- validation -------------------------------------------------------------------------------
+def validate_job(job: Job) -> dict[str, Any]:
+    """Check a job's engine steps before any work; returns ``{step: EngineSpec}`` to use.
+
+    Raises
+    ------
+    InputError
+        An unknown engine id (the valid ones are listed), an unavailable engine (with how to
+        install it), an object without prompts, or an export whose step is missing.
+    """
+    chosen = {}
+    for step in job.steps:
+        if step in STEP_TASKS:
+            chosen[step] = _check_engine(step, job.engines.get(step, "auto"))
+    if "segment" in job.steps:
+        for i, obj in enumerate(job.objects):
+            if not obj.prompts:
+                raise InputError(
+                    f"objects[{i}] '{obj.name}' has no prompts; 'segment' needs at least one",
+                    hint='add "prompts": [{"frame": 0, "box": [x0, y0, x1, y1]}]',
+                )
+    exports.check_exports(job)
+    return chosen
+
+
+def _check_engine(step: str, engine: str) -> Any:
+    from ultimate_roto.core.engines import registry
+
+    task = STEP_TASKS[step]
+    specs = registry.list_engines(task)
+    valid = ", ".join(["auto", *(s.id for s in specs)])
+    if engine != "auto":
+        spec = next((s for s in specs if s.id == engine), None)
+        if spec is None:
+            raise InputError(
+                f"engines.{step}: unknown engine '{engine}'",
+                hint=f"valid {task} engines: {valid}",
+            )
+        ok, reason = spec.availability()
+        if not ok:
+            raise InputError(
+                f"engines.{step}: '{engine}' is unavailable: {reason}",
+                hint=_install_hint(task) + f"; or use another engine ({valid})",
+            )
+        return spec
+    reasons = []
+    for spec in specs:
+        ok, reason = spec.availability()
+        if ok:
+            return spec
+        reasons.append(f"{spec.id}: {reason}")
+    why = "; ".join(reasons) if reasons else "no engine installed"
+    raise InputError(f"steps: '{step}' has no available engine ({why})", hint=_install_hint(task))
+
+
+def _install_hint(task: str) -> str:
+    if task == "depth":
+        return (
+            f"install the depth weights with `python main.py models pull {DEPTH_MODEL}` "
+            "(needs torch and transformers), or remove 'depth' from steps"
+        )
+    return "install the engine's weights (`python main.py models list` shows them)"
+
+
+# -- shared helpers ---------------------------------------------------------------------------
+def _frame_getter(ctx: StepContext) -> Callable[[int], np.ndarray]:
+    """Display-referred RGB frames for the engines, through the step's frame cache."""
+    from ultimate_roto.core.engines.run_segment import display_rgb
+    from ultimate_roto.core.media import colour
+
+    space = colour.resolve(ctx.job.colorspace, ctx.info)
+    return lambda n: display_rgb(ctx.read(n), space)
+
+
+def _engine(ctx: StepContext, step: str) -> tuple[Any, Any]:
+    from ultimate_roto.core.engines.run_segment import load_engine
+
+    validate_job(ctx.job)
+    return load_engine(
+        STEP_TASKS[step], ctx.job.engines.get(step, "auto"), device=ctx.device, log=ctx.log
+    )
+
+
+def _per_object(ctx: StepContext) -> list[tuple[Any, Any]]:
+    """``(object, progress slice)`` for each of the job's objects."""
+    n = len(ctx.job.objects)
+    return [
+        (o, ctx.progress.sub_progress(i / n, (i + 1) / n)) for i, o in enumerate(ctx.job.objects)
+    ]
+
+
+# -- steps ------------------------------------------------------------------------------------
+def segment_step(ctx: StepContext) -> None:
+    """Each object's prompts → a mask on each prompted frame (into ``ctx.masks``)."""
+    from ultimate_roto.core.engines.run_segment import engine_prompts, segment_object
+
+    spec, engine = _engine(ctx, "segment")
+    get = _frame_getter(ctx)
+    done = {}
+    for obj, sub in _per_object(ctx):
+        prompts = engine_prompts(obj.prompts, obj.name)
+        masks = segment_object(engine, get, prompts, store=ctx.masks, obj=obj.name, progress=sub)
+        done[obj.name] = sorted(masks)
+        cover = ", ".join(f"{f}: {float(np.mean(m >= 0.5)):.1%}" for f, m in masks.items())
+        ctx.log(f"segment '{obj.name}' with {spec.id}: frame coverage {cover}")
+    ctx.results["segment"] = {"engine": spec.id, "frames": done}
+
+
+def propagate_step(ctx: StepContext) -> None:
+    """Masks from each object's prompted frames, forward and backward over the job's frames."""
+    from ultimate_roto.core.engines.run_propagate import TrackReport, propagate_object
+
+    spec, engine = _engine(ctx, "propagate")
+    get = _frame_getter(ctx)
+    reports = {}
+    for obj, sub in _per_object(ctx):
+        keys = {f: ctx.masks.get(obj.name, f) for f in sorted({p.frame for p in obj.prompts})}
+        report = TrackReport()
+        for n, mask, _ in propagate_object(
+            engine, get, keys, ctx.frames, report=report, progress=sub
+        ):
+            if n not in keys:
+                ctx.masks.set(obj.name, n, mask)
+        reports[obj.name] = report
+        ctx.log(f"propagate '{obj.name}' with {spec.id}: {report.summary()}")
+    ctx.results["propagate"] = {"engine": spec.id, "tracks": reports}
+
+
+def refine_step(ctx: StepContext) -> None:
+    """Each object's masks → soft mattes (``ctx.layers`` kind "matte")."""
+    from ultimate_roto.core.engines.run_refine import refine_object
+
+    spec, engine = _engine(ctx, "refine")
+    get = _frame_getter(ctx)
+    for obj, sub in _per_object(ctx):
+        name = obj.name
+        have = set(ctx.masks.frames(name))
+
+        def mask_of(n: int, name: str = name, have: set[int] = have) -> np.ndarray | None:
+            return ctx.masks.get(name, n) if n in have else None
+
+        for n, alpha in refine_object(engine, get, mask_of, ctx.frames, obj=name, progress=sub):
+            ctx.layers.put("matte", n, alpha, name)
+        ctx.log(f"refine '{name}' with {spec.id}: {len(have)} frame(s) with a mask")
+    ctx.results["refine"] = {"engine": spec.id}
+
+
+def depth_step(ctx: StepContext) -> None:
+    """Depth of every frame, normalised per shot to [0, 1] (``ctx.layers`` kind "depth")."""
+    from ultimate_roto.core.engines.run_refine import depth_frames, depth_range, normalise_depth
+
+    spec, engine = _engine(ctx, "depth")
+    raw = dict(depth_frames(engine, _frame_getter(ctx), ctx.frames, progress=ctx.progress))
+    lo, hi = depth_range(list(raw.values()))
+    for n in list(raw):
+        ctx.layers.put("depth", n, normalise_depth(raw.pop(n), lo, hi))
+    ctx.log(f"depth with {spec.id}: normalised per shot from [{lo:.4g}, {hi:.4g}] to [0, 1]")
+    ctx.results["depth"] = {"engine": spec.id, "range": (lo, hi)}
+
+
+register_step(
+    "segment",
+    segment_step,
+    needs_objects=True,
+    description="each object's prompts → a mask on its prompted frames",
+)
+register_step(
+    "propagate",
+    propagate_step,
+    requires=("segment",),
+    needs_objects=True,
+    description="masks carried from the prompted frames to every frame (both directions)",
+)
+register_step(
+    "refine",
+    refine_step,
+    requires=("segment",),
+    needs_objects=True,
+    description="masks → soft mattes (layer 'matte')",
+)
+register_step(
+    "depth",
+    depth_step,
+    needs_device=True,
+    description="relative depth of every frame, normalised per shot (layer 'depth')",
+)
