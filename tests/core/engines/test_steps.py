@@ -167,8 +167,11 @@ def test_depth_without_weights_says_how_to_install(shot, clean_registry, monkeyp
 class _Ramp:
     """A fake depth engine: depth grows with x plus the frame brightness."""
 
-    def __init__(self, device="cpu", shape=None):
+    made: list = []
+
+    def __init__(self, device="cpu", shape=None, consistent=False):
         self.shape = shape
+        _Ramp.made.append(consistent)  # the step asks for sequence-consistent depth
 
     def estimate(self, image):
         h, w = self.shape or image.shape[:2]
@@ -188,6 +191,7 @@ def test_depth_step_normalises_per_shot(shot, clean_registry):
     assert maps[0][:, -1].mean() > 0.95 and maps[0][:, 0].mean() < 0.05  # one scale, full range
     assert all(np.all(np.diff(m[0]) >= 0) for m in maps)  # the ramp's order is kept
     assert any("normalised per shot" in line for line in lines)
+    assert _Ramp.made[-1] is True  # options the factory takes are passed, others dropped
     clean_registry.register(
         EngineSpec("depth.bad", "depth", "bad", "test", lambda device: _Ramp(device, (5, 5)),
                    priority=100)

@@ -38,7 +38,12 @@ def engine_device(spec: Any, device: str | None) -> str:
 
 
 def load_engine(
-    task: str, engine: str = "auto", *, device: str | None = None, log: LogFn | None = None
+    task: str,
+    engine: str = "auto",
+    *,
+    device: str | None = None,
+    log: LogFn | None = None,
+    options: dict[str, Any] | None = None,
 ) -> tuple[Any, Any]:
     """Resolve and build the engine for ``task``.
 
@@ -52,6 +57,9 @@ def load_engine(
         A resolved torch device name, or None (see :func:`engine_device`).
     log
         Receives the registry's one-line explanation of the choice.
+    options
+        Keyword options offered to the engine's factory; those it does not take are dropped
+        (e.g. ``consistent=True`` for depth engines that can align a sequence).
 
     Returns
     -------
@@ -65,7 +73,21 @@ def load_engine(
     from ultimate_roto.core.engines import registry
 
     spec = registry.resolve(task, engine, log=log)
-    return spec, registry.create(spec, device=engine_device(spec, device))
+    taken = _accepted(spec.load_factory(), options or {})
+    return spec, registry.create(spec, device=engine_device(spec, device), **taken)
+
+
+def _accepted(factory: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """The subset of ``options`` that ``factory`` takes as keywords."""
+    import inspect
+
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return {}
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return dict(options)
+    return {k: v for k, v in options.items() if k in params}
 
 
 def display_rgb(frame: np.ndarray, colorspace: str) -> np.ndarray:

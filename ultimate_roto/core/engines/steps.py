@@ -101,13 +101,13 @@ def _frame_getter(ctx: StepContext) -> Callable[[int], np.ndarray]:
     return lambda n: display_rgb(ctx.read(n), space)
 
 
-def _engine(ctx: StepContext, step: str) -> tuple[Any, Any]:
+def _engine(ctx: StepContext, step: str, **options: Any) -> tuple[Any, Any]:
     from ultimate_roto.core.engines.run_segment import load_engine
 
     validate_job(ctx.job)
-    return load_engine(
-        STEP_TASKS[step], ctx.job.engines.get(step, "auto"), device=ctx.device, log=ctx.log
-    )
+    engine = ctx.job.engines.get(step, "auto")
+    task = STEP_TASKS[step]
+    return load_engine(task, engine, device=ctx.device, log=ctx.log, options=options)
 
 
 def _per_object(ctx: StepContext) -> list[tuple[Any, Any]]:
@@ -175,10 +175,12 @@ def refine_step(ctx: StepContext) -> None:
 
 
 def depth_step(ctx: StepContext) -> None:
-    """Depth of every frame, normalised per shot to [0, 1] (``ctx.layers`` kind "depth")."""
+    """Depth of every frame, normalised per shot to [0, 1], 0 = near (``ctx.layers`` "depth")."""
     from ultimate_roto.core.engines.run_refine import depth_frames, depth_range, normalise_depth
 
-    spec, engine = _engine(ctx, "depth")
+    # consistent: engines that can align each frame to the previous one (scale/shift) do so,
+    # so the per-shot normalisation below compares like with like across frames
+    spec, engine = _engine(ctx, "depth", consistent=True, output="depth")
     raw = dict(depth_frames(engine, _frame_getter(ctx), ctx.frames, progress=ctx.progress))
     lo, hi = depth_range(list(raw.values()))
     for n in list(raw):
