@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 import pytest
-from batch_helpers import run_batch, write_job
+from batch_helpers import MAIN, REPO, batch_env, run_batch, write_job
 
 from ultimate_roto.core.engines import synth
 from ultimate_roto.core.engines.evaluation import jaccard
@@ -41,13 +45,30 @@ def job(objects, steps, exports, **extra):
 MATTES = [{"what": "matte", "path": "mattes/{object}.####.png", "bit_depth": 16}]
 
 
+# Runs the CLI like main.py does, then writes the names of every imported module to a file.
+IMPORT_PROBE = """
+import json, runpy, sys
+out, sys.argv = sys.argv[1], [sys.argv[2], "--batch", *sys.argv[3:]]
+code = 0
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+except SystemExit as exc:
+    code = exc.code
+with open(out, "w") as f:
+    json.dump(sorted(sys.modules), f)
+raise SystemExit(code)
+"""
+
+
 def test_roto_job_writes_a_matte_per_object_and_frame(shot, tmp_path):
     folder, gts, objects = shot
-    out = tmp_path / "out"
+    out, modules = tmp_path / "out", tmp_path / "modules.json"
     path = write_job(folder, job(objects, ["segment", "propagate", "refine"], MATTES), "roto.json")
-    proc = run_batch(path, "-o", out, "-v")
+    argv = [sys.executable, "-c", IMPORT_PROBE, str(modules), str(MAIN), str(path), "-o", str(out)]
+    proc = subprocess.run([*argv, "-v"], cwd=REPO, env=batch_env(), capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "propagate 'cat' with propagate.flow" in proc.stderr + proc.stdout
+    assert "torch" not in json.loads(modules.read_text())  # classical engines only
     for obj_id, name in ((1, "cup"), (2, "cat")):
         ious = []
         for i in range(N):
