@@ -29,6 +29,7 @@ import socket
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from ultimate_roto.core.errors import InputError, ProcessingError
@@ -555,3 +556,40 @@ def _download(entry: ModelEntry, target: Path, timeout: float) -> Location:
             hint="run the pull again, or copy the files by hand",
         )
     return Location(target, "models folder")
+
+
+def load_pretrained(model_cls: Any, model_id: str, device: Any, *, dtype: Any = None) -> Any:
+    """Load a transformers model from the located folder onto ``device``, in eval mode.
+
+    Loading goes through ``from_pretrained(folder, local_files_only=True)`` (transformers
+    renames checkpoint keys on load; a hand-written ``load_state_dict`` would miss some) and
+    never touches the network.
+
+    Raises
+    ------
+    InputError
+        The model is not installed (the hint says how to install it).
+    ProcessingError
+        The files are there but do not load, or lack weights the model needs (transformers
+        would fill those with random values without failing).
+    """
+    loc = require(model_id)
+    kwargs = {"dtype": dtype} if dtype is not None else {}
+    try:
+        model, info = model_cls.from_pretrained(
+            str(loc.path), local_files_only=True, output_loading_info=True, **kwargs
+        )
+    except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
+        raise ProcessingError(
+            f"model '{model_id}' in {loc.path} could not be loaded as "
+            f"{model_cls.__name__}: {str(exc).splitlines()[0] if str(exc) else exc!r}",
+            hint=f"run `python main.py models verify {model_id}`; re-download it if it fails",
+        ) from exc
+    missing = sorted(info.get("missing_keys") or [])
+    if missing:  # transformers would silently use random weights for these
+        raise ProcessingError(
+            f"model '{model_id}' in {loc.path} lacks {len(missing)} weights for "
+            f"{model_cls.__name__} (e.g. {', '.join(missing[:3])})",
+            hint=f"it is not a {model_id} checkpoint; run `python main.py models pull {model_id}`",
+        )
+    return model.to(device).eval()
