@@ -40,10 +40,11 @@ _PKG = "ultimate_roto.core.engines"
 BUILTIN_MODULES: tuple[str, ...] = (
     f"{_PKG}.segment_classic",
     f"{_PKG}.propagate_flow",
-    f"{_PKG}.refine_guided",
-    f"{_PKG}.refine_matting",
+    f"{_PKG}.refine_classic",
     f"{_PKG}.segment_sam2",
+    f"{_PKG}.segment_sam3",
     f"{_PKG}.propagate_sam2",
+    f"{_PKG}.refine_vitmatte",
     f"{_PKG}.depth_anything",
 )
 
