@@ -115,3 +115,18 @@ def test_depth_without_weights_exits_2_with_the_install_hint(shot, tmp_path, mon
     depth = [{"what": "depth", "path": "depth/d.####.png", "bit_depth": 16}]
     err = _fails(folder, job(objects, ["segment", "depth"], depth), "d.json")
     assert "python main.py models pull depth-anything-v2-small" in err
+
+
+@pytest.mark.parametrize(
+    ("steps", "engines", "message"),
+    [
+        (["segment", "propagate"], {}, "exports[0].what 'matte' needs the 'refine' step"),
+        (["segment", "refine"], {"segment": "segment.sam9"}, "valid segment engines"),
+    ],
+)
+def test_dry_run_rejects_what_the_engines_cannot_do(shot, steps, engines, message):
+    folder, _, objects = shot
+    data = job(objects, steps, MATTES, engines=engines)
+    proc = run_batch(write_job(folder, data, "dry.json"), "--dry-run")
+    assert proc.returncode == 2, proc.stdout
+    assert message in proc.stderr

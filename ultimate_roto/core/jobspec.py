@@ -255,7 +255,7 @@ def parse_job(data: Any, base_dir: str | Path, *, source: Path | None = None) ->
     exports = _exports(data.get("exports", []), objects)
     if not steps and not exports:
         raise _fail("exports", "the job has no steps and no exports", "add an export entry")
-    return Job(
+    job = Job(
         version=version,
         input=str(_resolve(base_dir, inp)),
         output_dir=_resolve(base_dir, out or "."),
@@ -269,6 +269,11 @@ def parse_job(data: Any, base_dir: str | Path, *, source: Path | None = None) ->
         exports=exports,
         source=source,
     )
+    if steps or any(e.what != "plate" for e in exports):
+        from ultimate_roto.core.pipeline.steps import validate_job_steps
+
+        validate_job_steps(job)  # engine ids and availability, exports needing a step
+    return job
 
 
 def _version(data: Mapping[str, Any]) -> int:
@@ -436,6 +441,11 @@ def _exports(value: Any, objects: tuple[ObjectSpec, ...]) -> tuple[Any, ...]:
 
     example = '[{"format": "exr", "what": "plate", "path": "plates/shot.####.exr"}]'
     _want(value, list, "exports", "a list of exports", example)
+    if any(isinstance(e, dict) and e.get("what", "plate") != "plate" for e in value):
+        # export kinds other than "plate" are registered by the step modules: load them first
+        from ultimate_roto.core.pipeline.steps import available_steps
+
+        available_steps()
     specs = []
     for i, entry in enumerate(value):
         where = f"exports[{i}]"

@@ -130,23 +130,20 @@ def test_job_exports_masks_and_mattes_that_read_back(shot):
 
 
 def test_validation_rejects_bad_jobs_before_work(shot):
+    # parse_job runs the engines' validator, so bad jobs fail while loading (and in --dry-run)
     folder, _, obj = shot
-    job = make_job(folder, obj, ["segment"], engines={"segment": "segment.magic"})
     with pytest.raises(InputError, match="segment.magic") as err:
-        validate_job(job)
+        make_job(folder, obj, ["segment"], engines={"segment": "segment.magic"})
     assert "segment.classic" in err.value.hint and "auto" in err.value.hint
-    job = make_job(folder, obj, ["segment"], engines={"segment": "propagate.flow"})
     with pytest.raises(InputError, match="unknown engine"):  # an engine of another task
-        validate_job(job)
-    job = make_job(folder, obj, ["segment"], [{"what": "matte", "path": "m/{object}.####.png"}])
+        make_job(folder, obj, ["segment"], engines={"segment": "propagate.flow"})
     with pytest.raises(InputError, match=r"exports\[0\]\.what 'matte' needs the 'refine' step"):
-        validate_job(job)
-    job = make_job(folder, obj, ["segment", "refine"], [{"what": "matte", "path": "m.####.png"}])
+        make_job(folder, obj, ["segment"], [{"what": "matte", "path": "m/{object}.####.png"}])
     with pytest.raises(InputError, match=r"no \{object\}"):
-        validate_job(job)
+        make_job(folder, obj, ["segment", "refine"], [{"what": "matte", "path": "m.####.png"}])
     bare = {"name": "empty", "prompts": []}
     with pytest.raises(InputError, match="'empty' has no prompts"):
-        validate_job(make_job(folder, obj, ["segment"], objects=[obj, bare]))
+        make_job(folder, obj, ["segment"], objects=[obj, bare])
     assert set(validate_job(make_job(folder, obj, ["segment", "propagate"]))) == {
         "segment", "propagate"}  # fmt: skip
 

@@ -31,6 +31,7 @@ KINDS = (
 #: The step that fills each kind.
 PRODUCED_BY = {"mask": "segment", "matte": "refine", "depth": "depth"}
 _PER_OBJECT = ("mask", "matte")
+_OUR_STEPS = {"segment", "propagate", "refine", "depth"}
 
 
 def check_exports(job: Any) -> list[str]:
@@ -54,7 +55,8 @@ def check_exports(job: Any) -> list[str]:
         if step is None:
             continue
         where = f"exports[{i}].what"
-        if step not in job.steps:
+        # a step from a plugin may fill the stores too: only judge jobs made of our steps
+        if step not in job.steps and set(job.steps) <= _OUR_STEPS:
             hint = (
                 f"add {step!r} to steps"
                 + (" (after 'segment')" if step == "refine" else "")

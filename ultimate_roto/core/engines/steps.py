@@ -15,7 +15,7 @@ import numpy as np
 
 from ultimate_roto.core.engines import exports
 from ultimate_roto.core.errors import InputError
-from ultimate_roto.core.pipeline.steps import register_step
+from ultimate_roto.core.pipeline.steps import register_job_validator, register_step
 
 if TYPE_CHECKING:
     from ultimate_roto.core.jobspec import Job
@@ -215,3 +215,4 @@ register_step(
     needs_device=True,
     description="relative depth of every frame, normalised per shot (layer 'depth')",
 )
+register_job_validator(validate_job)

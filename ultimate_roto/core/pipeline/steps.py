@@ -186,6 +186,27 @@ def unregister_step(name: str) -> None:
     _REGISTRY.pop(name, None)
 
 
+_JOB_VALIDATORS: list[Callable[[Any], None]] = []
+
+
+def register_job_validator(fn: Callable[[Any], None]) -> None:
+    """Register ``fn(job)``, run on every parsed job with steps or non-plate exports.
+
+    Step modules use it to reject, before any work and in ``--dry-run``, what only they can
+    judge: engine ids, engines without weights, exports needing a step the job lacks. ``fn``
+    raises :class:`~ultimate_roto.core.errors.InputError` naming the key and how to fix it.
+    """
+    if fn not in _JOB_VALIDATORS:
+        _JOB_VALIDATORS.append(fn)
+
+
+def validate_job_steps(job: Any) -> None:
+    """Run every registered job validator (built-in step modules are loaded first)."""
+    _load_builtins()
+    for fn in list(_JOB_VALIDATORS):
+        fn(job)
+
+
 def _load_builtins() -> None:
     global _LOADED
     with _LOAD_LOCK:
