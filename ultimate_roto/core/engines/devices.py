@@ -256,3 +256,35 @@ def _one_gpu(pynvml: Any, index: int) -> GpuInfo:
     mem = pynvml.nvmlDeviceGetMemoryInfo(handle)
     name = name.decode() if isinstance(name, bytes) else str(name)
     return GpuInfo(index, name, int(mem.used), int(mem.total))
+
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def image_to_tensor(
+    image: Any,
+    size: tuple[int, int],
+    device: Any,
+    *,
+    mean: Sequence[float] = IMAGENET_MEAN,
+    std: Sequence[float] = IMAGENET_STD,
+) -> Any:
+    """float32 RGB ``(H, W, 3)`` in [0, 1] → normalised ``(1, 3, h, w)`` tensor on ``device``.
+
+    The resize to ``size = (h, w)`` does not keep the aspect ratio (area filter when
+    shrinking, cubic when enlarging); this is the by-hand replacement for the transformers
+    fast image processors, which need torchvision.
+    """
+    import cv2
+    import numpy as np
+    import torch
+
+    h, w = int(size[0]), int(size[1])
+    src = np.ascontiguousarray(image[..., :3], dtype=np.float32)
+    shrink = h * w < src.shape[0] * src.shape[1]
+    interp = cv2.INTER_AREA if shrink else cv2.INTER_CUBIC
+    small = cv2.resize(src, (w, h), interpolation=interp) if src.shape[:2] != (h, w) else src
+    norm = (np.clip(small, 0.0, 1.0) - np.float32(mean)) / np.float32(std)
+    tensor = torch.from_numpy(np.ascontiguousarray(norm.transpose(2, 0, 1)))[None]
+    return tensor.to(device)
