@@ -135,3 +135,18 @@ def _safe_name(name: str) -> str:
     """Object/layer names become path parts: no separators or control characters."""
     cleaned = re.sub(r"[\\/:*?\"<>|\x00-\x1f]", "_", name).strip()
     return cleaned or "_"
+
+
+def fill_names(template: str, object: str | None = None, layer: str | None = None) -> str:
+    """Fill ``{object}``/``{layer}`` only, leaving the frame token as written (``####``,
+    ``%04d``, ``{frame}``): for scripts that refer to a whole sequence (Nuke Read, Flame)."""
+    values = {"object": object, "layer": layer}
+
+    def fill(m: re.Match[str]) -> str:
+        _check_token(m, template, "path")
+        kind = _kind(m)
+        if kind == "frame" or values[kind] is None:
+            return m.group(0)
+        return _safe_name(str(values[kind]))
+
+    return _TOKEN.sub(fill, template)

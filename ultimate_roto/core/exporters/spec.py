@@ -16,10 +16,21 @@ from ultimate_roto.core.exporters import naming
 IMAGE_FORMATS = ("exr", "dpx", "png", "tiff", "jpg")
 VIDEO_FORMATS = ("mp4", "mov", "mkv")
 FORMATS = IMAGE_FORMATS + VIDEO_FORMATS
+#: Job-level exports written once per job from the whole shot (scripts, not image files).
+SCRIPT_FORMATS = ("nuke", "flame", "ae", "fusion")
+ALL_FORMATS = FORMATS + SCRIPT_FORMATS
+SCRIPT_EXTENSIONS = {"nuke": ".nk", "flame": ".py", "ae": ".jsx", "fusion": ".setting"}
 EXTENSIONS = {
     ".exr": "exr", ".dpx": "dpx", ".png": "png", ".tif": "tiff", ".tiff": "tiff",
     ".jpg": "jpg", ".jpeg": "jpg", ".mp4": "mp4", ".mov": "mov", ".mkv": "mkv",
+    ".nk": "nuke", ".jsx": "ae", ".setting": "fusion",
 }  # fmt: skip
+#: The multi-layer AOVs (same tuple as ``exr_layers.AOVS``, kept here so the spec stays light).
+LAYER_AOVS = ("rgba", "objects", "matte", "depth", "normals", "motion", "ids", "cryptomatte")
+DEFAULT_AOVS = ("rgba", "objects")
+#: AOVs stored as 32-bit float: a lossy (DWA) compression would damage them.
+FLOAT_AOVS = ("depth", "ids", "cryptomatte")
+DPX_ENCODINGS = ("linear", "log")
 # Every compression OpenEXR 3.5's python API writes and reads back (checked in the tests).
 EXR_COMPRESSIONS = ("zip", "zips", "piz", "dwaa", "dwab", "zstd", "none", "rle", "pxr24",
                     "b44", "b44a", "htj2k256", "htj2k32")  # fmt: skip
@@ -43,6 +54,7 @@ X26X_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
                 "slower", "veryslow")  # fmt: skip
 _FALLBACK_COLORSPACES = ("sRGB", "Rec709", "ACEScg", "ACES2065-1", "Linear")
 _TOP_KEYS = ("format", "what", "path")
+_LOSSY = ("dwaa", "dwab")
 
 _SCENE_LINEAR = frozenset({"Linear", "ACEScg", "ACES2065-1"})
 
@@ -111,6 +123,17 @@ def register_what(kind: WhatKind) -> WhatKind:
 
 
 register_what(WhatKind("plate", description="the source frames, colour-converted"))
+register_what(
+    WhatKind("layers", ("exr", "dpx", "png", "tiff"), True,
+             "plate + per-object alphas + depth/normals/motion/ids/Cryptomatte, one file per "
+             "frame (EXR) or one file per layer with {layer}")
+)  # fmt: skip
+register_what(WhatKind("shapes", ("nuke", "ae", "fusion"), False,
+                       "animated Bézier shapes fitted from each object's masks"))  # fmt: skip
+register_what(WhatKind("roto", ("flame",), False,
+                       "per-object matte EXR sequences plus a Flame Batch import hook"))  # fmt: skip
+#: ``what`` when an entry leaves it out.
+DEFAULT_WHAT = {"nuke": "shapes", "ae": "shapes", "fusion": "shapes", "flame": "roto"}
 
 
 # -- option validators --------------------------------------------------------------------------
@@ -142,6 +165,46 @@ def _int(lo: int | None = None, hi: int | None = None) -> Validator:
     return check
 
 
+def _float(lo: float, hi: float) -> Validator:
+    def check(value: Any, where: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise JobError(f"{where}: {value!r} is not a number", hint=f"e.g. {lo} .. {hi}")
+        if not lo <= value <= hi:
+            raise JobError(f"{where}: {value} is outside {lo}..{hi}", hint=f"use {lo}..{hi}")
+        return float(value)
+
+    return check
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise JobError(f"{where}: {value!r} is not true/false", hint="write true or false")
+    return value
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise JobError(f"{where}: expected a non-empty string, got {value!r}",
+                       hint="e.g. 'plates/shot.####.exr'")  # fmt: skip
+    return value
+
+
+def _aovs(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
+        raise JobError(f"{where}: expected a list of AOV names, got {value!r}",
+                       hint=f"e.g. {list(DEFAULT_AOVS)}; valid: {', '.join(LAYER_AOVS)}")  # fmt: skip
+    out: list[str] = []
+    for i, name in enumerate(value):
+        key = name.lower() if isinstance(name, str) else name
+        if key not in LAYER_AOVS:
+            raise JobError(f"{where}[{i}]: unknown AOV {name!r}",
+                           hint=f"valid AOVs: {', '.join(LAYER_AOVS)}")  # fmt: skip
+        if key in out:
+            raise JobError(f"{where}[{i}]: AOV {name!r} is listed twice", hint="list it once")
+        out.append(key)
+    return tuple(out)
+
+
 def _colorspace(value: Any, where: str) -> str:
     return _choice(*colorspaces())(value, where)
 
@@ -166,13 +229,37 @@ _VIDEO: dict[str, tuple[Validator, Any]] = {
 OPTIONS: dict[str, dict[str, tuple[Validator, Any]]] = {
     "exr": {"compression": (_choice(*EXR_COMPRESSIONS), "zip"),
             "pixel_type": (_choice("half", "float"), "half")},
-    "dpx": {"bit_depth": (_choice(10, 16), 10)},
+    "dpx": {"bit_depth": (_choice(10, 16), 10), "encoding": (_choice(*DPX_ENCODINGS), "linear")},
     "png": {"bit_depth": (_choice(8, 16), 8)},
     "tiff": {"bit_depth": (_choice(8, 16, 32), 16),
              "compression": (_choice("none", "lzw", "zip"), "zip")},
     "jpg": {"quality": (_int(1, 100), 95)},
     "mp4": _VIDEO, "mov": _VIDEO, "mkv": _VIDEO,
 }  # fmt: skip
+_FIT: dict[str, tuple[Validator, Any]] = {
+    "source": (_choice("auto", "mask", "matte"), "auto"),
+    "tolerance": (_float(0.05, 50.0), 1.0),
+    "key_iou": (_float(0.5, 1.0), 0.98),
+    "plate": (_text, None),
+}
+SCRIPT_OPTIONS: dict[str, dict[str, tuple[Validator, Any]]] = {
+    "nuke": {**_FIT, "python": (_bool, True), "write_path": (_text, None)},
+    "ae": {**_FIT, "comp_name": (_text, None)},
+    "fusion": dict(_FIT),
+    "flame": {"source": _FIT["source"], "plate": (_text, None),
+              "mattes": (_text, "{object}/{object}.####.exr")},
+}  # fmt: skip
+#: Options a ``what`` adds to its format's (the multi-layer export's AOV choice …).
+WHAT_OPTIONS: dict[str, dict[str, tuple[Validator, Any]]] = {
+    "layers": {
+        "aovs": (_aovs, DEFAULT_AOVS),
+        "multipart": (_bool, False),
+        "premultiply": (_text, None),
+        "cryptomatte_ranks": (_choice(2, 4, 6, 8, 10, 12), 6),
+        "source": (_choice("auto", "mask", "matte"), "auto"),
+        "motion_preset": (_choice("ultrafast", "fast", "medium"), "fast"),
+    },
+}
 
 
 def _check_video(fmt: str, opts: dict[str, Any], where: str) -> None:
@@ -231,14 +318,30 @@ class ExportSpec:
         return self.format in VIDEO_FORMATS
 
     @property
+    def is_script(self) -> bool:
+        """A job-level export written once from the whole shot (.nk, .jsx, .setting, hook)."""
+        return self.format in SCRIPT_FORMATS
+
+    @property
+    def is_preset(self) -> bool:
+        """An entry naming a preset: :meth:`expand` gives its exports."""
+        return self.format == "preset"
+
+    @property
     def kind(self) -> WhatKind:
         return WHAT_KINDS[self.what]
+
+    def expand(self) -> tuple[ExportSpec, ...]:
+        """The concrete exports: a preset's entries, else just this spec."""
+        return tuple(self.options["exports"]) if self.is_preset else (self,)
 
     def output_colorspace(self, src_colorspace: str) -> str:
         """The colour space to write: the option if given, else "Linear" for EXR and 32-bit
         float TIFF; integer formats keep a display-referred input's space, but scene-linear
         input (Linear, ACEScg, ACES2065-1) is encoded for display (Rec709 for video and DPX,
         sRGB for PNG/TIFF/JPG) — quantising linear light to 8 or 10 bits bands the shadows."""
+        if self.format == "dpx" and self.options.get("encoding") == "log":
+            return "Cineon"
         chosen = self.options.get("colorspace")
         if chosen:
             return chosen
@@ -250,7 +353,10 @@ class ExportSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """The flat form :meth:`from_dict` reads (options with their defaults)."""
-        return {"format": self.format, "what": self.what, "path": self.path, **self.options}
+        if self.is_preset:
+            return {"preset": self.options["preset"], "folder": self.options["folder"]}
+        opts = {k: list(v) if isinstance(v, tuple) else v for k, v in self.options.items()}
+        return {"format": self.format, "what": self.what, "path": self.path, **opts}
 
     def fingerprint(self) -> str:
         """Stable text identifying this spec (for resume state keys)."""
@@ -266,14 +372,36 @@ class ExportSpec:
         """
         if not isinstance(d, Mapping):
             raise JobError(f"{where}: expected a mapping, got {type(d).__name__}")
+        if "preset" in d:
+            return cls._from_preset(d, where)
         path = d.get("path")
         if not isinstance(path, str) or not path.strip():
             raise JobError(f"{where}.path: missing output path", hint="e.g. 'plate.####.exr'")
         fmt = _format_of(d.get("format"), path, where)
-        what = _what_of(d.get("what", "plate"), fmt, where)
+        what = _what_of(d.get("what", DEFAULT_WHAT.get(fmt, "plate")), fmt, where)
         naming.validate_template(path, sequence=fmt in IMAGE_FORMATS, where=f"{where}.path")
-        opts = _options_of(d, fmt, where)
+        opts = _options_of(d, fmt, where, what)
+        _check_combination(fmt, what, path, opts, where)
         return cls(format=fmt, what=what, path=path, options=opts)
+
+    @classmethod
+    def _from_preset(cls, d: Mapping[str, Any], where: str) -> ExportSpec:
+        """``{"preset": "Flame", "folder": "deliver"}`` → a spec holding the preset's entries."""
+        from ultimate_roto.core.exporters import presets
+
+        for key in d:
+            if key not in ("preset", "folder"):
+                raise JobError(f"{where}.{key}: a preset entry takes only preset and folder",
+                               hint="write a full export entry to change other options")  # fmt: skip
+        folder = d.get("folder") or ""
+        if not isinstance(folder, str):
+            raise JobError(f"{where}.folder: expected a folder path, got {folder!r}",
+                           hint="e.g. 'deliver'")  # fmt: skip
+        entries = presets.entries(d["preset"], folder=folder, where=f"{where}.preset")
+        specs = tuple(cls.from_dict(e, f"{where}({d['preset']})[{i}]")
+                      for i, e in enumerate(entries))  # fmt: skip
+        name = presets.canonical(d["preset"])
+        return cls("preset", "preset", name, {"preset": name, "folder": folder, "exports": specs})
 
 
 def _format_of(fmt: Any, path: str, where: str) -> str:
@@ -285,13 +413,14 @@ def _format_of(fmt: Any, path: str, where: str) -> str:
                 hint=f"add format: one of {', '.join(FORMATS)}",
             )
         return EXTENSIONS[ext]
-    fmt = _choice(*FORMATS)(fmt, f"{where}.format")
+    fmt = _choice(*ALL_FORMATS)(fmt, f"{where}.format")
     if fmt == "jpg" and ext == ".jpeg" or fmt == "tiff" and ext == ".tif":
         return fmt
-    if ext != f".{fmt}":
+    want = SCRIPT_EXTENSIONS.get(fmt, f".{fmt}")
+    if ext != want:
         raise JobError(
-            f"{where}.path: '{path}' does not end in .{fmt} (format is {fmt})",
-            hint=f"end the path with .{fmt} or change the format",
+            f"{where}.path: '{path}' does not end in {want} (format is {fmt})",
+            hint=f"end the path with {want} or change the format",
         )
     return fmt
 
@@ -306,8 +435,39 @@ def _what_of(what: Any, fmt: str, where: str) -> str:
     return name
 
 
-def _options_of(d: Mapping[str, Any], fmt: str, where: str) -> dict[str, Any]:
-    schema = {**_COMMON, **OPTIONS[fmt]}
+def _schema(fmt: str, what: str) -> dict[str, tuple[Validator, Any]]:
+    if fmt in SCRIPT_FORMATS:
+        return {"start_frame": _COMMON["start_frame"], **SCRIPT_OPTIONS[fmt]}
+    return {**_COMMON, **OPTIONS[fmt], **WHAT_OPTIONS.get(what, {})}
+
+
+def _check_combination(fmt: str, what: str, path: str, opts: dict[str, Any], where: str) -> None:
+    """Rules across options: log needs colour, {layer} files, lossy EXR vs float AOVs."""
+    if opts.get("encoding") == "log":
+        if not WHAT_KINDS[what].colour_managed or what == "layers":
+            raise JobError(f"{where}.encoding: log encodes colour; {what} is data",
+                           hint="use encoding linear for mattes and depth")  # fmt: skip
+        if opts.get("colorspace"):
+            raise JobError(f"{where}.colorspace: encoding log writes Cineon log",
+                           hint="remove colorspace, or use encoding linear")  # fmt: skip
+    if what != "layers":
+        return
+    if fmt != "exr" and "{layer}" not in path:
+        raise JobError(f"{where}.path: {fmt} holds one layer per file; '{path}' has no {{layer}}",
+                       hint="e.g. 'layers/{layer}/shot.{layer}.####." + fmt + "'")  # fmt: skip
+    if fmt != "exr" and opts["multipart"]:
+        raise JobError(f"{where}.multipart: only EXR files have parts", hint="remove multipart")
+    float_aovs = sorted(set(opts["aovs"]) & set(FLOAT_AOVS))
+    if fmt == "exr" and opts["compression"] in _LOSSY and float_aovs and not opts["multipart"]:
+        raise JobError(
+            f"{where}.compression: {opts['compression']} is lossy and would damage "
+            + ", ".join(float_aovs),
+            hint="use zip or piz, or multipart: true (lossy only on the rgba part)",
+        )
+
+
+def _options_of(d: Mapping[str, Any], fmt: str, where: str, what: str = "plate") -> dict[str, Any]:
+    schema = _schema(fmt, what)
     for key in d:
         if key not in schema and key not in _TOP_KEYS:
             known = sorted(schema) + list(_TOP_KEYS)

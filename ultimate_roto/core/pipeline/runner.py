@@ -5,11 +5,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from ultimate_roto.core.errors import (
     Cancelled,
@@ -20,6 +18,7 @@ from ultimate_roto.core.errors import (
     RotoError,
 )
 from ultimate_roto.core.jobspec import Job, check_against_media
+from ultimate_roto.core.pipeline import export_jobs
 from ultimate_roto.core.pipeline.steps import LayerStore, StepContext, StepSpec, get_step
 
 if TYPE_CHECKING:
@@ -108,36 +107,55 @@ def run_job(
     colorspace = _resolve_colorspace(job, info)
     steps = [get_step(name, f"steps[{i}]") for i, name in enumerate(job.steps)]
     _check_writable(job.output_dir, "output_dir")
+    exports = export_jobs.expand(job)
+    for note in export_jobs.check(job, exports):
+        log(note)
     planned = [
-        _plan_export(job, spec, i, info, frames, colorspace) for i, spec in enumerate(job.exports)
+        _plan_export(job, spec, i, info, frames, colorspace) for i, spec in enumerate(exports)
     ]
-    units = len(frames) * (len(steps) + len(job.exports))
+    units = len(frames) * (len(steps) + len(exports))
     if dry_run:
         _log_plan(log, job, info, frames, colorspace, planned)
         return JobResult(tuple(planned), frames, {}, None, colorspace, units, True, info)
     resolved = _resolve_device(device) if any(s.needs_device for s in steps) else None
-    return _execute(job, info, frames, colorspace, steps, resolved, progress, resume, log)
+    run = _Run(job, info, frames, colorspace, steps, exports, resolved, progress, resume, log)
+    return _execute(run)
 
 
 def _discard(_line: str) -> None:
     return None
 
 
-def _execute(
-    job: Job,
-    info: MediaInfo,
-    frames: tuple[int, ...],
-    colorspace: str,
-    steps: list[StepSpec],
-    device: str | None,
-    progress: Progress | SubProgress,
-    resume: bool,
-    log: LogFn,
-) -> JobResult:
+@dataclass(frozen=True)
+class _Run:
+    """Everything :func:`_execute` needs (validated)."""
+
+    job: Job
+    info: MediaInfo
+    frames: tuple[int, ...]
+    colorspace: str
+    steps: list[StepSpec]
+    exports: list[Any]
+    device: str | None
+    progress: Progress | SubProgress
+    resume: bool
+    log: LogFn
+
+
+def _execute(run: _Run) -> JobResult:
     from ultimate_roto.core.media import open_media
 
+    job, info, frames, steps, progress, log = (
+        run.job,
+        run.info,
+        run.frames,
+        run.steps,
+        run.progress,
+        run.log,
+    )
+    device, colorspace, resume = run.device, run.colorspace, run.resume
     _make_dir(job.output_dir)
-    passes = len(steps) + len(job.exports)
+    passes = len(steps) + len(run.exports)
     timings: dict[str, float] = {}
     outputs: list[str] = []
     with open_media(job.input, missing=job.allow_missing_frames) as reader:
@@ -153,12 +171,15 @@ def _execute(
                 _failure(f"step {spec.name!r}", outputs),
             ):
                 spec.fn(ctx)
-        for j, export in enumerate(job.exports):
+        stores = export_jobs.Stores(*store)
+        for j, export in enumerate(run.exports):
             k = len(steps) + j
             sub = progress.sub_progress(k / passes, (k + 1) / passes)
-            label = f"export {j + 1} ({_template(export)})"
+            label = f"export {j + 1} ({export.path})"
             with _timed(timings, label, log), _failure(label, outputs):
-                result = _run_export(job, export, reader, store, frames, colorspace, sub, resume)
+                result = export_jobs.run_export(
+                    job, export, reader, stores, frames, colorspace, sub, resume, log
+                )
             outputs.append(_describe_output(job, export, result, len(frames)))
         progress.report(1.0, "done")
     stats = cache.stats().summary() if cache is not None else None
@@ -304,78 +325,27 @@ def _make_dir(folder: Path) -> None:
 
 
 # -- exports --------------------------------------------------------------------------------
-def _template(export: Any) -> str:
-    return str(export.path)
-
-
-def _objects_of(job: Job, export: Any) -> list[str | None]:
-    """The object names an export is written for (None: once, no ``{object}`` in its path)."""
-    return list(job.object_names) if "{object}" in export.path else [None]
-
-
 def _plan_export(
     job: Job, export: Any, index: int, info: MediaInfo, frames: tuple[int, ...], colorspace: str
 ) -> str:
     """Check an export's paths and folders without touching them; one line describing it."""
-    from ultimate_roto.core.pipeline.convert import plan
-
-    for name in _objects_of(job, export):
-        paths = plan(export, job.output_dir, frames, object=name)
-        for folder in sorted({p.parent for p in paths}):
-            _check_writable(folder, f"exports[{index}].path")
-    out_cs = export.output_colorspace(colorspace) if export.kind.colour_managed else "data"
-    return (
-        f"{_shown(job, export)}  ({export.format}, {export.what}, {len(frames)} frame(s),"
-        f" {colorspace} -> {out_cs})"
-    )
+    paths = export_jobs.planned_paths(job, export, frames)
+    for folder in sorted({p.parent for p in paths}):
+        _check_writable(folder, f"exports[{index}].path")
+    return export_jobs.describe_plan(job, export, frames, colorspace)
 
 
-def _shown(job: Job, export: Any) -> str:
-    return export.path if Path(export.path).is_absolute() else str(job.output_dir / export.path)
-
-
-def _run_export(
-    job: Job,
-    export: Any,
-    reader: MediaReader,
-    store: tuple[Any, Any],
-    frames: tuple[int, ...],
-    colorspace: str,
-    progress: Progress | SubProgress,
-    resume: bool,
-) -> list[Any]:
-    """Write one export (once per object when its path has ``{object}``)."""
-    from ultimate_roto.core.pipeline.convert import convert
-
-    results = []
-    names = _objects_of(job, export)
-    for k, name in enumerate(names):
-        sub = progress.sub_progress(k / len(names), (k + 1) / len(names))
-        plate = export.what == "plate"
-        source = reader if plate else _LayerReader(reader.info, store, export.what, name)
-        results.append(
-            convert(
-                source,
-                export,
-                job.output_dir,
-                frames,
-                src_colorspace=colorspace,
-                progress=sub,
-                resume=resume,
-                object=name,
-            )
-        )
-    return results
-
-
-def _describe_output(job: Job, export: Any, results: list[Any], frame_count: int) -> str:
-    if export.is_video:  # one file per result: count the frames encoded into it
-        files = sum(len(r.written) for r in results)
-        return f"{_shown(job, export)}  ({frame_count} frame(s) encoded into {files} file(s))"
-    written = sum(len(r.written) for r in results)
-    skipped = sum(len(r.skipped) for r in results)
+def _describe_output(job: Job, export: Any, result: Any, frame_count: int) -> str:
+    shown = export.path if Path(export.path).is_absolute() else str(job.output_dir / export.path)
+    if export.is_video:  # one file per object: count the frames encoded into it
+        files = len(result.written)
+        return f"{shown}  ({frame_count} frame(s) encoded into {files} file(s))"
+    if export.is_script:
+        return f"{shown}  ({len(result.written)} file(s) written)"
+    written, skipped = len(result.written), len(result.skipped)
     extra = f", {skipped} kept from an earlier run" if skipped else ""
-    return f"{_shown(job, export)}  ({written} frame(s) written{extra})"
+    unit = "file(s)" if export.what == "layers" and "{layer}" in export.path else "frame(s)"
+    return f"{shown}  ({written} {unit} written{extra})"
 
 
 def _log_plan(
@@ -395,34 +365,3 @@ def _log_plan(
         log(f"step: {name}" + (f" (engine {job.engines[name]})" if name in job.engines else ""))
     for line in planned:
         log(f"export: {line}")
-
-
-class _LayerReader:
-    """A MediaReader over a layer made by steps (mask, matte, depth) of one object.
-
-    Frames are float32 (H, W, 3) with the layer in every channel; frames a step left empty
-    read as zeros.
-    """
-
-    def __init__(self, info: MediaInfo, store: tuple[Any, Any], kind: str, obj: str | None) -> None:
-        self.info = replace(info, channels=3, colorspace_guess="Linear", pixel_type="float")
-        self._masks, self._layers = store
-        self._kind, self._obj = kind, obj
-
-    def read(self, frame: int) -> np.ndarray:
-        if self._kind == "mask" and self._masks is not None and self._obj is not None:
-            layer = self._masks.get(self._obj, frame).astype(np.float32) / 255.0
-        else:
-            found = self._layers.get(self._kind, frame, self._obj) if self._layers else None
-            shape = (self.info.height, self.info.width)
-            layer = np.zeros(shape, np.float32) if found is None else found.astype(np.float32)
-        return np.ascontiguousarray(np.repeat(layer[..., None], 3, axis=2))
-
-    def close(self) -> None:
-        return None
-
-    def __enter__(self) -> _LayerReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
