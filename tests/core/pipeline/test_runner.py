@@ -187,3 +187,14 @@ def test_device_is_resolved_only_for_steps_that_need_one(tmp_path, plate):
             assert "--device cpu" in err.value.hint
     finally:
         unregister_step("t_dev")
+
+
+def test_an_explicit_device_reaches_steps_that_do_not_require_one(tmp_path, plate):
+    seen = []
+    register_step("t_any", lambda ctx: seen.append(ctx.device))  # e.g. segment with SAM2
+    try:
+        run_job(make_job(tmp_path, plate, steps=["t_any"]), Progress(), device="cpu")
+        run_job(make_job(tmp_path, plate, steps=["t_any"]), Progress(), device="auto")
+        assert seen == ["cpu", None]  # auto: classical engines pick for themselves
+    finally:
+        unregister_step("t_any")

@@ -57,6 +57,10 @@ def frame_metadata(
     return meta
 
 
+#: EXR channel of a one-channel export kind (Nuke reads "A" as rgba.alpha, "Z" as depth.Z).
+_LAYER_CHANNEL = {"mask": "A", "matte": "A", "depth": "Z"}
+
+
 def write_frame(
     export: ExportSpec, path: Path, img: np.ndarray, meta: Mapping[str, Any], colorspace: str
 ) -> None:
@@ -69,7 +73,10 @@ def write_frame(
         header = {k: v for k, v in meta.items() if k not in ("fps", "timecode")}
         header.update(framesPerSecond=meta.get("fps"), timeCode=meta.get("timecode"),
                       colorspace=colorspace)  # fmt: skip
-        write_exr(path, rgba_channels(img), compression=opts["compression"],
+        channels = rgba_channels(img)
+        if "Y" in channels:  # one-channel layers: the name compositors expect for the kind
+            channels = {_LAYER_CHANNEL.get(export.what, "Y"): channels["Y"]}
+        write_exr(path, channels, compression=opts["compression"],
                   pixel_types=opts["pixel_type"], header=header)  # fmt: skip
         return
     from ultimate_roto.core.exporters.images import write_image

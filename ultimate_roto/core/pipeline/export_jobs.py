@@ -242,12 +242,13 @@ def _ensure_kind(kind: str) -> None:
 class LayerReader:
     """A MediaReader over a layer made by steps (mask, matte, depth) of one object.
 
-    Frames are float32 (H, W, 3) with the layer in every channel; frames a step left empty
-    read as zeros.
+    Frames are float32 (H, W, 1): one channel, written as a greyscale PNG/TIFF/DPX or as the
+    EXR channel named for the kind (``A`` for masks and mattes, ``Z`` for depth); frames a
+    step left empty read as zeros.
     """
 
     def __init__(self, info: MediaInfo, stores: Stores, kind: str, obj: str | None) -> None:
-        self.info = replace(info, channels=3, colorspace_guess="Linear", pixel_type="float")
+        self.info = replace(info, channels=1, colorspace_guess="Linear", pixel_type="float")
         self._masks, self._layers = stores.masks, stores.layers
         self._kind, self._obj = kind, obj
 
@@ -258,7 +259,7 @@ class LayerReader:
             found = self._layers.get(self._kind, frame, self._obj) if self._layers else None
             shape = (self.info.height, self.info.width)
             layer = np.zeros(shape, np.float32) if found is None else found.astype(np.float32)
-        return np.ascontiguousarray(np.repeat(layer[..., None], 3, axis=2))
+        return np.ascontiguousarray(layer[..., None])
 
     def close(self) -> None:
         return None

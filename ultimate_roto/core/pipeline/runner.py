@@ -49,6 +49,8 @@ class JobResult:
         The resolved source colorspace.
     work_units
         Frames × passes (steps + exports): what the progress fraction maps to.
+    step_results
+        What each step recorded in ``StepContext.results`` (engine used, occluded frames …).
     """
 
     outputs: tuple[str, ...]
@@ -59,6 +61,7 @@ class JobResult:
     work_units: int = 0
     dry_run: bool = False
     info: MediaInfo | None = None
+    step_results: dict[str, Any] = field(default_factory=dict)
 
 
 def run_job(
@@ -117,7 +120,10 @@ def run_job(
     if dry_run:
         _log_plan(log, job, info, frames, colorspace, planned)
         return JobResult(tuple(planned), frames, {}, None, colorspace, units, True, info)
-    resolved = _resolve_device(device) if any(s.needs_device for s in steps) else None
+    # A step that needs torch gets a resolved device; an explicit --device reaches every step
+    # (a segment step may run SAM2 on it) once validated; "auto" leaves classical steps alone.
+    wants = any(s.needs_device for s in steps) or (steps and device != "auto")
+    resolved = _resolve_device(device) if wants else None
     run = _Run(job, info, frames, colorspace, steps, exports, resolved, progress, resume, log)
     return _execute(run)
 
@@ -158,13 +164,24 @@ def _execute(run: _Run) -> JobResult:
     passes = len(steps) + len(run.exports)
     timings: dict[str, float] = {}
     outputs: list[str] = []
+    step_results: dict[str, Any] = {}  # shared: steps key their entries by step name
     with open_media(job.input, missing=job.allow_missing_frames) as reader:
         cache, provider = _frame_cache(reader) if steps else (None, None)
         store = (_mask_store(info) if steps else None, LayerStore())
         for i, spec in enumerate(steps):
             sub = progress.sub_progress(i / passes, (i + 1) / passes)
             ctx = StepContext(
-                job, info, reader, frames, store[0], store[1], sub, device, log, provider
+                job,
+                info,
+                reader,
+                frames,
+                store[0],
+                store[1],
+                sub,
+                device,
+                log,
+                provider,
+                step_results,
             )
             with (
                 _timed(timings, f"step {spec.name}", log),
@@ -184,7 +201,15 @@ def _execute(run: _Run) -> JobResult:
         progress.report(1.0, "done")
     stats = cache.stats().summary() if cache is not None else None
     return JobResult(
-        tuple(outputs), frames, timings, stats, colorspace, len(frames) * passes, False, info
+        tuple(outputs),
+        frames,
+        timings,
+        stats,
+        colorspace,
+        len(frames) * passes,
+        False,
+        info,
+        step_results,
     )
 
 

@@ -122,13 +122,14 @@ class StepContext:
         This step's slice of the job progress.
     device
         The resolved torch device name ("cpu", "cuda", "mps") for steps with
-        ``needs_device``; None otherwise.
+        ``needs_device``, or when the user chose a device explicitly; None otherwise.
     log
         Prints a line for the user (verbose output).
     frame_provider
         A ``core.cache.FrameProvider`` when the cache module is available, else None.
     results
-        Free-form results keyed by step name (statistics, model ids …).
+        Free-form results keyed by step name (statistics, model ids …), shared by the run's
+        steps and returned as ``JobResult.step_results``.
     """
 
     job: Job
