@@ -371,3 +371,11 @@ def test_any_value_gives_a_job_or_a_job_error(key, value):
         parse_job(job(**{key: value}), Path("/jobs"))
     except JobError as exc:
         assert exc.message and exc.hint
+
+
+def test_help_names_every_export_format_aov_and_preset():
+    from ultimate_roto.core.exporters.presets import names as preset_names
+    from ultimate_roto.core.exporters.spec import ALL_FORMATS, LAYER_AOVS
+
+    for word in (*ALL_FORMATS, *LAYER_AOVS, *preset_names()):
+        assert word in JOB_FORMAT_HELP, word
