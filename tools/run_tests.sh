@@ -11,7 +11,7 @@ step() { printf '\n\033[1;36m== %s\033[0m\n' "$*"; }
 fail() { echo "FAILED: $*"; status=1; }
 
 step "ruff"
-.venv/bin/ruff check ultimate_roto tests benchmarks tools main.py || fail "ruff"
+.venv/bin/ruff check ultimate_roto tests benchmarks tools installers main.py || fail "ruff"
 
 step "import rules (import-linter)"
 .venv/bin/lint-imports || fail "import-linter"
@@ -22,6 +22,10 @@ if .venv-core/bin/python -c 'import PySide6' 2>/dev/null; then
 fi
 .venv-core/bin/python -m pytest -q -p no:cacheprovider -p no:pytest-qt tests/core tests/batch \
   --junitxml="$results/core.xml" "$@" || fail "core/batch tests"
+
+step "installer tests (no build)"
+.venv/bin/python -m pytest -q -p no:cacheprovider tests/installers \
+  --junitxml="$results/installers.xml" "$@" || fail "installer tests"
 
 step "app tests (pytest-qt, offscreen)"
 QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest -q -p no:cacheprovider tests/app \
