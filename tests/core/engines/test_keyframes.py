@@ -81,7 +81,8 @@ def test_two_keyframes_recover_an_occluded_stretch(occluded):
     tail = range(last - 3, last + 1)
     j1 = np.mean([jaccard(one[f][1], gt[f]) for f in tail])
     j2 = np.mean([jaccard(two[f][1], gt[f]) for f in tail])
-    assert j2 >= 0.85 and j2 > j1 + 0.05, (j1, j2)
+    # one keyframe now recovers the cup after the occluder passes; two never do worse
+    assert j1 >= 0.85 and j2 >= 0.85 and j2 >= j1 - 0.01, (j1, j2)
     assert any(info.occluded for _, _, info in two)  # reported for the timeline
 
 
@@ -124,3 +125,18 @@ def test_bad_inputs(occluded):
         list(propagate_span(eng, get, {0: gt0, 3: np.ones((5, 5))}, (0, 5)))
     with pytest.raises(InputError, match="frame 0 is empty"):
         list(propagate_span(eng, get, {0: np.zeros((H, W))}, (0, 5)))
+
+
+def test_two_keyframes_not_worse_than_one_on_real_photos():
+    """Regression: the backward run from the second keyframe used to drift (a shrinking object
+    kept its old outline), so two keyframes scored worse than one on zooming sequences."""
+    spec = synth.get_sequence("cat-zoom")
+    n = 10
+    data = [synth.render(spec, i, W, H, n) for i in range(n)]
+    gt = [m[1] for _, m in data]
+    get = lambda i: data[i][0]  # noqa: E731
+    runs = {}
+    for keys in ((0,), (0, n - 1)):
+        res = propagate_span(FlowPropagator(max_side=W), get, {k: gt[k] for k in keys}, (0, n - 1))
+        runs[len(keys)] = np.mean([jaccard(m, gt[f]) for f, m, _ in res][1:-1])
+    assert runs[1] >= 0.9 and runs[2] >= runs[1] - 0.005, runs
