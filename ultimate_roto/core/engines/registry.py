@@ -43,6 +43,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     f"{_PKG}.refine_classic",
     f"{_PKG}.segment_sam2",
     f"{_PKG}.segment_sam3",
+    f"{_PKG}.segment_text2box",
     f"{_PKG}.propagate_sam2",
     f"{_PKG}.refine_vitmatte",
     f"{_PKG}.depth_anything",
