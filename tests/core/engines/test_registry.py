@@ -116,3 +116,15 @@ def test_entry_point_objects_are_accepted():
     assert list(_as_specs(lambda: [spec])) == [spec]
     with pytest.raises(TypeError):
         list(_as_specs(["not a spec"]))
+
+
+def test_text_prompts_pick_an_engine_that_reads_text(clean_registry):
+    clean_registry.register(_spec("segment.t_boxes", 90))
+    clean_registry.register(_spec("segment.t_words", 50, reads_text=True))
+    lines: list[str] = []
+    assert clean_registry.resolve("segment", log=lines.append).id == "segment.t_boxes"
+    spec = clean_registry.resolve("segment", log=lines.append, needs_text=True)
+    assert spec.id == "segment.t_words" and "segment.t_boxes cannot read text" in lines[-1]
+    with pytest.raises(InputError, match="cannot read text prompts") as err:
+        clean_registry.resolve("segment", "segment.t_boxes", needs_text=True)
+    assert "segment.t_words" in err.value.hint

@@ -247,3 +247,15 @@ def test_job_result_reports_what_each_step_did(shot):
     result = run_job(job, Progress())
     assert result.step_results["segment"]["engine"] == "segment.classic"
     assert result.step_results["propagate"]["engine"] == "propagate.flow"
+
+
+def test_text_only_prompt_needs_an_engine_that_reads_text(shot, clean_registry):
+    for spec in clean_registry.list_engines("segment"):
+        if spec.reads_text:
+            clean_registry.unregister(spec.id)  # as on a machine without SAM3/detector weights
+    folder, _, obj = shot
+    words = {"name": "cup", "prompts": [{"frame": 0, "text": "a coffee cup"}]}
+    with pytest.raises(InputError, match="cannot read text"):
+        make_job(folder, obj, ["segment"], objects=[words])
+    with pytest.raises(InputError, match="cannot read text prompts"):
+        make_job(folder, obj, ["segment"], engines={"segment": "segment.classic"}, objects=[words])

@@ -79,6 +79,9 @@ class EngineSpec:
         None = always available.
     priority
         Higher wins in "auto" resolution.
+    reads_text
+        True for segment engines that take text prompts ("person in red"); "auto" skips the
+        others when a prompt has only text.
     """
 
     id: str
@@ -91,6 +94,7 @@ class EngineSpec:
     licence: str = ""
     check: str | Callable[[], Availability] | None = None
     priority: int = 0
+    reads_text: bool = False
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -182,7 +186,11 @@ def get_spec(engine_id: str) -> EngineSpec:
 
 
 def resolve(
-    task: str, engine: str = "auto", *, log: Callable[[str], None] | None = None
+    task: str,
+    engine: str = "auto",
+    *,
+    log: Callable[[str], None] | None = None,
+    needs_text: bool = False,
 ) -> EngineSpec:
     """Choose the engine for a task.
 
@@ -194,6 +202,8 @@ def resolve(
         An engine id, or ``"auto"`` for the best available one by priority.
     log
         Receives one line explaining the choice (default: this module's logger, INFO).
+    needs_text
+        A prompt has only text: only engines with ``reads_text`` qualify.
 
     Raises
     ------
@@ -215,10 +225,20 @@ def resolve(
         ok, reason = spec.availability()
         if not ok:
             raise InputError(f"engine '{engine}' is unavailable: {reason}", hint=_auto_hint(task))
+        if needs_text and not spec.reads_text:
+            readers = [s.id for s in list_engines(task) if s.reads_text]
+            raise InputError(
+                f"engine '{engine}' cannot read text prompts",
+                hint="draw a box or click points, or use "
+                + (" or ".join(readers) if readers else "an engine that reads text"),
+            )
         say(f"{task}: {engine} (chosen)")
         return spec
     skipped: list[str] = []
     for spec in list_engines(task):
+        if needs_text and not spec.reads_text:
+            skipped.append(f"{spec.id} cannot read text")
+            continue
         ok, reason = spec.availability()
         if ok:
             why = f" ({'; '.join(skipped)})" if skipped else " (best available)"

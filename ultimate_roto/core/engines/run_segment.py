@@ -44,6 +44,7 @@ def load_engine(
     device: str | None = None,
     log: LogFn | None = None,
     options: dict[str, Any] | None = None,
+    needs_text: bool = False,
 ) -> tuple[Any, Any]:
     """Resolve and build the engine for ``task``.
 
@@ -60,6 +61,8 @@ def load_engine(
     options
         Keyword options offered to the engine's factory; those it does not take are dropped
         (e.g. ``consistent=True`` for depth engines that can align a sequence).
+    needs_text
+        Some prompt has only text: pick an engine that reads text.
 
     Returns
     -------
@@ -72,7 +75,7 @@ def load_engine(
     """
     from ultimate_roto.core.engines import registry
 
-    spec = registry.resolve(task, engine, log=log)
+    spec = registry.resolve(task, engine, log=log, needs_text=needs_text)
     taken = _accepted(spec.load_factory(), options or {})
     return spec, registry.create(spec, device=engine_device(spec, device), **taken)
 

@@ -38,6 +38,7 @@ ENGINES = (
         licence="SAM License (Meta)",
         check="ultimate_roto.core.engines.segment_sam3:availability",
         priority=25,
+        reads_text=True,
     ),
 )
 MAX_TOKENS = 32

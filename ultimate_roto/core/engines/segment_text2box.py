@@ -64,6 +64,7 @@ ENGINES = (
         licence="Apache-2.0",
         check="ultimate_roto.core.engines.segment_text2box:availability",
         priority=20,
+        reads_text=True,
     ),
 )
 

@@ -40,7 +40,8 @@ def validate_job(job: Job) -> dict[str, Any]:
     chosen = {}
     for step in job.steps:
         if step in STEP_TASKS:
-            chosen[step] = _check_engine(step, job.engines.get(step, "auto"))
+            text = step == "segment" and _needs_text(job)
+            chosen[step] = _check_engine(step, job.engines.get(step, "auto"), text)
     if "segment" in job.steps:
         for i, obj in enumerate(job.objects):
             if not obj.prompts:
@@ -52,34 +53,34 @@ def validate_job(job: Job) -> dict[str, Any]:
     return chosen
 
 
-def _check_engine(step: str, engine: str) -> Any:
+def _check_engine(step: str, engine: str, needs_text: bool = False) -> Any:
     from ultimate_roto.core.engines import registry
+    from ultimate_roto.core.errors import ProcessingError
 
     task = STEP_TASKS[step]
-    specs = registry.list_engines(task)
-    valid = ", ".join(["auto", *(s.id for s in specs)])
-    if engine != "auto":
-        spec = next((s for s in specs if s.id == engine), None)
-        if spec is None:
-            raise InputError(
-                f"engines.{step}: unknown engine '{engine}'",
-                hint=f"valid {task} engines: {valid}",
-            )
-        ok, reason = spec.availability()
-        if not ok:
-            raise InputError(
-                f"engines.{step}: '{engine}' is unavailable: {reason}",
-                hint=_install_hint(task) + f"; or use another engine ({valid})",
-            )
-        return spec
-    reasons = []
-    for spec in specs:
-        ok, reason = spec.availability()
-        if ok:
-            return spec
-        reasons.append(f"{spec.id}: {reason}")
-    why = "; ".join(reasons) if reasons else "no engine installed"
-    raise InputError(f"steps: '{step}' has no available engine ({why})", hint=_install_hint(task))
+    valid = ", ".join(["auto", *(s.id for s in registry.list_engines(task))])
+    if engine != "auto" and engine not in {s.id for s in registry.list_engines(task)}:
+        raise InputError(
+            f"engines.{step}: unknown engine '{engine}'", hint=f"valid {task} engines: {valid}"
+        )
+    try:
+        return registry.resolve(task, engine, log=_quiet, needs_text=needs_text)
+    except InputError as exc:  # chosen engine unavailable, or unable to read the prompts
+        raise InputError(
+            f"engines.{step}: {exc.message}",
+            hint=f"{_install_hint(task)}; or use another engine ({valid})",
+        ) from None
+    except ProcessingError as exc:  # "auto" and nothing fits
+        raise InputError(f"steps: '{step}': {exc.message}", hint=_install_hint(task)) from None
+
+
+def _quiet(_line: str) -> None:
+    return None
+
+
+def _needs_text(job: Job) -> bool:
+    """Some prompt has text and nothing else to go by (no box, no points)."""
+    return any(p.text and not p.box and not p.points for o in job.objects for p in o.prompts)
 
 
 def _install_hint(task: str) -> str:
@@ -107,7 +108,10 @@ def _engine(ctx: StepContext, step: str, **options: Any) -> tuple[Any, Any]:
     validate_job(ctx.job)
     engine = ctx.job.engines.get(step, "auto")
     task = STEP_TASKS[step]
-    return load_engine(task, engine, device=ctx.device, log=ctx.log, options=options)
+    text = step == "segment" and _needs_text(ctx.job)
+    return load_engine(
+        task, engine, device=ctx.device, log=ctx.log, options=options, needs_text=text
+    )
 
 
 def _per_object(ctx: StepContext) -> list[tuple[Any, Any]]:
