@@ -37,7 +37,7 @@ def test_u2netp_prior_path(cup_still):
     seg = ClassicSegmenter(person="off")
     mask = seg.segment(image, [Prompt(0, box=synth.mask_box(gt))])
     assert seg.last_info["prior"] == "u2netp" and _iou(mask, gt) >= 0.85
-    (sal,) = seg._cache.values()  # the U2Netp prior, cached for further clicks on this crop
+    (sal,) = seg._priors.values()  # the U2Netp prior, cached for further clicks
     import cv2
 
     x0, y0, x1, y1 = seg.last_info["roi"]
@@ -101,3 +101,73 @@ def test_bad_prompts_and_options(cup_still):
         seg.segment(image[..., 0], [Prompt(0, box=(1, 1, 5, 5))])
     with pytest.raises(InputError, match="person"):
         ClassicSegmenter(person="maybe")
+
+
+def test_coarse_to_fine_and_one_level_paths(cup_still):
+    """The default two-level path (coarse GrabCut + fine edge band) and the one-level one."""
+    image, gt = cup_still
+    clicks = [Prompt(0, points=synth.sample_clicks(gt, 3, 2, seed=0))]
+    two = ClassicSegmenter(work_size=192, coarse_size=96)
+    one = ClassicSegmenter(work_size=192, coarse_size=192, iterations=4, band=0)
+    for seg in (two, one):
+        assert _iou(seg.segment(image, clicks), gt) >= 0.85
+    assert two.last_info["ms"]["band"] > 0.0 and set(two.last_info["ms"]) >= {"grabcut", "edges"}
+    prior_only = ClassicSegmenter(iterations=0)  # colour model fitted, only the band is cut
+    assert _iou(prior_only.segment(image, [Prompt(0, box=synth.mask_box(gt))]), gt) >= 0.85
+
+
+def test_prior_cached_per_frame_and_reused_for_added_clicks(cup_still, monkeypatch):
+    image, gt = cup_still
+    calls = []
+    real = bundled_models.u2netp_saliency
+    monkeypatch.setattr(bundled_models, "u2netp_saliency", lambda im: calls.append(1) or real(im))
+    seg = ClassicSegmenter()
+    pts = synth.sample_clicks(gt, 3, 2, seed=0)
+    first = seg.segment(image, [Prompt(0, points=pts)])
+    again = seg.segment(image, [Prompt(0, points=pts[:3] + pts[4:])])  # one click fewer
+    assert len(calls) == 1 and _iou(first, gt) >= 0.85 and _iou(again, gt) >= 0.85
+    seg.segment(image[::-1].copy(), [Prompt(0, points=pts)])  # another frame: model again
+    assert len(calls) == 2
+    seg.clear_cache()
+    assert len(seg._priors) == 0
+
+
+def test_remap_crops_a_cached_prior():
+    from ultimate_roto.core.engines.segment_classic import _holds, _remap
+
+    ramp = np.tile(np.linspace(0, 1, 100, dtype=np.float32), (50, 1))  # over x 0..100
+    same = _remap(ramp, (0, 0, 100, 50), (0, 0, 100, 50), (50, 100))
+    np.testing.assert_allclose(same, ramp)
+    right = _remap(ramp, (0, 0, 100, 50), (50, 0, 100, 50), (50, 50))
+    np.testing.assert_allclose(right, ramp[:, 50:], atol=1e-5)
+    assert _holds((0, 0, 100, 50), (20, 0, 100, 50)) and not _holds((0, 0, 100, 50), (60, 0, 99, 9))
+
+
+def test_uint8_frame_matches_float(cup_still):
+    image, gt = cup_still
+    u8 = (image * 255 + 0.5).astype(np.uint8)
+    seg = ClassicSegmenter(saliency=False, person="off")
+    box = [Prompt(0, box=synth.mask_box(gt))]
+    a, b = seg.segment(image, box), seg.segment(u8, box)
+    assert evaluation.jaccard(a >= 0.5, b >= 0.5) >= 0.97
+
+
+def test_fast_guided_filter_is_close_to_exact():
+    guide = np.zeros((40, 60), np.float32)
+    guide[:, 30:] = 1.0
+    src = np.zeros((40, 60), np.float32)
+    src[:, 27:] = 1.0  # mask edge three pixels off the image edge
+    exact = guided_filter(guide, src, 4, 1e-4)
+    fast = guided_filter(guide, src, 4, 1e-4, subsample=2)
+    assert np.abs(fast - exact).mean() < 0.01
+    assert fast[20, 20] < 0.1 and fast[20, 28] < 0.7 and fast[20, 33] > 0.95  # pulled to the edge
+
+
+def test_same_prompt_same_mask(cup_still):
+    """GrabCut's k-means seeding is reseeded: repeated calls give the same mask."""
+    image, gt = cup_still
+    seg = ClassicSegmenter(saliency=False)
+    clicks = [Prompt(0, points=synth.sample_clicks(gt, 3, 2, seed=0))]
+    first = seg.segment(image, clicks)
+    seg.segment(image, [Prompt(0, box=synth.mask_box(gt))])  # moves OpenCV's global RNG
+    np.testing.assert_array_equal(seg.segment(image, clicks), first)
