@@ -1,4 +1,4 @@
-"""Engine base types: prompts, propagation info and the protocols every engine implements.
+"""Engine base types: prompts, propagation info, protocols and the input checks engines share.
 
 Conventions shared by all engines
 ---------------------------------
@@ -248,3 +248,67 @@ def check_mask(mask: np.ndarray, shape: tuple[int, int], what: str = "mask") -> 
     if not np.isfinite(out).all():
         raise InputError(f"{what} contains NaN or inf", hint="clean the mask before use")
     return np.clip(out, 0.0, 1.0)
+
+
+def keyframe_mask(keyframes: dict[int, np.ndarray], n: int, shape: tuple[int, int]) -> np.ndarray:
+    """The validated float32 mask of keyframe ``n`` for frames of ``shape``.
+
+    Raises
+    ------
+    InputError
+        Wrong shape, NaN, or an empty mask (naming the frame).
+    """
+    mask = check_mask(keyframes[n], shape, f"keyframe mask on frame {n}")
+    if not (mask >= 0.5).any():
+        raise InputError(
+            f"keyframe mask on frame {n} is empty",
+            hint="draw or segment the object on that frame, or delete the keyframe",
+        )
+    return mask
+
+
+def check_frames(frames: Sequence[int]) -> list[int]:
+    """The frames a propagator is asked for, as ints, checked to be strictly monotonic.
+
+    Raises
+    ------
+    InputError
+        No frames, or frames not strictly ascending or descending.
+    """
+    order = [int(f) for f in frames]
+    if not order:
+        raise InputError("no frames to propagate", hint="pass at least one frame")
+    steps = {np.sign(b - a) for a, b in zip(order, order[1:], strict=False)}
+    if len(steps) > 1 or 0 in steps:
+        raise InputError(
+            f"frames to propagate must be strictly ascending or descending (got {order[:6]}…)",
+            hint="propagate forward and backward in separate runs",
+        )
+    return order
+
+
+def walk_frames(keyframes: dict[int, np.ndarray], order: list[int]) -> list[int]:
+    """Frames a propagator visits: a pre-roll from the nearest keyframe before ``order[0]``
+    (in the direction of travel), then ``order``.
+
+    Raises
+    ------
+    InputError
+        No keyframes, or no keyframe to start from (naming the frame and the direction).
+    """
+    if not keyframes:
+        raise InputError("no keyframes to propagate from", hint="segment the object on a frame")
+    first = order[0]
+    if first in keyframes:
+        return order
+    step = 1 if len(order) < 2 or order[1] > first else -1
+    behind = [k for k in keyframes if (k - first) * step < 0]
+    if not behind:
+        side = "before" if step > 0 else "after"
+        raise InputError(
+            f"frame {first}: no keyframe {side} it to propagate from "
+            f"(keyframes: {sorted(keyframes)})",
+            hint="add a keyframe or propagate in the other direction",
+        )
+    start = max(behind, key=lambda k: k * step)
+    return list(range(start, first, step)) + order

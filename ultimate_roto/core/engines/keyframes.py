@@ -18,8 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ultimate_roto.core.engines.base import ProgressLike, PropagationInfo, Propagator
-from ultimate_roto.core.engines.propagate_flow import keyframe_mask
+from ultimate_roto.core.engines.base import (
+    ProgressLike,
+    PropagationInfo,
+    Propagator,
+    keyframe_mask,
+)
 from ultimate_roto.core.engines.trimap import signed_distance
 from ultimate_roto.core.errors import InputError
 

@@ -37,7 +37,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ultimate_roto.core.engines import flow as fl
-from ultimate_roto.core.engines.base import ProgressLike, PropagationInfo, check_image, check_mask
+from ultimate_roto.core.engines.base import (
+    ProgressLike,
+    PropagationInfo,
+    check_frames,
+    check_image,
+    keyframe_mask,
+    walk_frames,
+)
 from ultimate_roto.core.engines.registry import EngineSpec
 from ultimate_roto.core.engines.trimap import signed_distance
 from ultimate_roto.core.errors import InputError
@@ -440,8 +447,8 @@ class FlowPropagator:
             No keyframes, frames not monotonic, no keyframe to start from, a keyframe mask of
             the wrong shape or empty.
         """
-        order = _check_frames(frames)
-        walk = _walk(keyframes, order)
+        order = check_frames(frames)
+        walk = walk_frames(keyframes, order)
         wanted = set(order)
         total = len(walk)
         tracker: Tracker | None = None
@@ -460,56 +467,6 @@ class FlowPropagator:
                 progress.report((i + 1) / total, f"propagated frame {n} ({i + 1}/{total})")
             if n in wanted:
                 yield n, result, info
-
-
-def keyframe_mask(keyframes: dict[int, np.ndarray], n: int, shape: tuple[int, int]) -> np.ndarray:
-    """The validated float32 mask of keyframe ``n`` for frames of ``shape``.
-
-    Raises
-    ------
-    InputError
-        Wrong shape, NaN, or an empty mask (naming the frame).
-    """
-    mask = check_mask(keyframes[n], shape, f"keyframe mask on frame {n}")
-    if not (mask >= 0.5).any():
-        raise InputError(
-            f"keyframe mask on frame {n} is empty",
-            hint="draw or segment the object on that frame, or delete the keyframe",
-        )
-    return mask
-
-
-def _check_frames(frames: Sequence[int]) -> list[int]:
-    order = [int(f) for f in frames]
-    if not order:
-        raise InputError("no frames to propagate", hint="pass at least one frame")
-    steps = {np.sign(b - a) for a, b in zip(order, order[1:], strict=False)}
-    if len(steps) > 1 or 0 in steps:
-        raise InputError(
-            f"frames to propagate must be strictly ascending or descending (got {order[:6]}…)",
-            hint="propagate forward and backward in separate runs",
-        )
-    return order
-
-
-def _walk(keyframes: dict[int, np.ndarray], order: list[int]) -> list[int]:
-    """Frames to visit: a pre-roll from the nearest keyframe before ``order[0]``, then order."""
-    if not keyframes:
-        raise InputError("no keyframes to propagate from", hint="segment the object on a frame")
-    first = order[0]
-    if first in keyframes:
-        return order
-    step = 1 if len(order) < 2 or order[1] > first else -1
-    behind = [k for k in keyframes if (k - first) * step < 0]
-    if not behind:
-        side = "before" if step > 0 else "after"
-        raise InputError(
-            f"frame {first}: no keyframe {side} it to propagate from "
-            f"(keyframes: {sorted(keyframes)})",
-            hint="add a keyframe or propagate in the other direction",
-        )
-    start = max(behind, key=lambda k: k * step)
-    return list(range(start, first, step)) + order
 
 
 def upsample_mask(

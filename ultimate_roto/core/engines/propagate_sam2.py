@@ -30,8 +30,14 @@ from typing import Any
 import numpy as np
 
 from ultimate_roto.core.engines import devices, models
-from ultimate_roto.core.engines.base import ProgressLike, PropagationInfo, check_image
-from ultimate_roto.core.engines.propagate_flow import _check_frames, _walk, keyframe_mask
+from ultimate_roto.core.engines.base import (
+    ProgressLike,
+    PropagationInfo,
+    check_frames,
+    check_image,
+    keyframe_mask,
+    walk_frames,
+)
 from ultimate_roto.core.engines.registry import EngineSpec
 from ultimate_roto.core.engines.segment_sam2 import SAM2_MODELS, _to_mask, pick_model
 
@@ -113,8 +119,8 @@ class Sam2VideoPropagator:
         """
         import torch
 
-        order = _check_frames(frames)
-        walk = _walk(keyframes, order)
+        order = check_frames(frames)
+        walk = walk_frames(keyframes, order)
         wanted = set(order)
         session: Any = None
         for i, n in enumerate(walk):
