@@ -109,3 +109,24 @@ def test_disk_full_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_read_missing_file(tmp_path: Path) -> None:
     with pytest.raises(MediaError, match="nope.exr"):
         exr.read_exr_channels(tmp_path / "nope.exr")
+
+
+def test_write_exr_parts_names_types_compressions_and_header(tmp_path: Path) -> None:
+    import OpenEXR
+
+    img = _ramp()
+    depth = np.linspace(0, 1000, 48 * 64, dtype=np.float32).reshape(48, 64)
+    parts = [("rgba", exr.rgba_channels(img), "half", "dwaa"),
+             ("depth", {"depth.Z": depth}, {"depth.Z": "float"}, "zip")]  # fmt: skip
+    out = exr.write_exr_parts(tmp_path / "m.exr", parts, header={"shot": "sh010"})
+    with OpenEXR.File(str(out), separate_channels=True) as f:
+        got = {p.name(): p for p in f.parts}
+        assert list(got) == ["rgba", "depth"]
+        assert got["rgba"].header["compression"] == OpenEXR.DWAA_COMPRESSION
+        assert got["depth"].header["compression"] == OpenEXR.ZIP_COMPRESSION
+        assert all(p.header["shot"] == "sh010" for p in got.values())
+        z = got["depth"].channels["depth.Z"].pixels
+        assert z.dtype == np.float32 and np.array_equal(z, depth)
+    with pytest.raises(OutputError, match="no parts"):
+        exr.write_exr_parts(tmp_path / "none.exr", [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.exr"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,9 @@ from ultimate_roto.core.exporters.atomic import atomic_path
 from ultimate_roto.core.exporters.spec import EXR_COMPRESSIONS, as_fraction
 
 PIXEL_TYPES = {"half": np.float16, "float": np.float32, "uint": np.uint32}
+PixelTypes = str | Mapping[str, str] | None
+#: One part of a multi-part file: ``(name, channels, pixel_types, compression)``.
+ExrPart = tuple[str, Mapping[str, np.ndarray], PixelTypes, str]
 _TIMECODE = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})([:;.])(\d{2})")
 
 
@@ -64,7 +67,7 @@ def rgba_channels(img: np.ndarray) -> dict[str, np.ndarray]:
     return {n: np.ascontiguousarray(arr[:, :, i]) for i, n in enumerate(names)}
 
 
-def _pixel_type(name: str, arr: np.ndarray, pixel_types: str | Mapping[str, str] | None) -> Any:
+def _pixel_type(name: str, arr: np.ndarray, pixel_types: PixelTypes) -> Any:
     chosen = pixel_types if isinstance(pixel_types, str) else (pixel_types or {}).get(name)
     if chosen is None:
         return np.uint32 if arr.dtype == np.uint32 else np.float16
@@ -77,7 +80,7 @@ def _pixel_type(name: str, arr: np.ndarray, pixel_types: str | Mapping[str, str]
 
 
 def _prepare(
-    path: Path, channels: Mapping[str, np.ndarray], pixel_types: str | Mapping[str, str] | None
+    path: Path, channels: Mapping[str, np.ndarray], pixel_types: PixelTypes
 ) -> dict[str, np.ndarray]:
     if not channels:
         raise OutputError(f"cannot write {path}: no channels given", hint="pass at least R,G,B")
@@ -120,7 +123,7 @@ def write_exr(
     channels: Mapping[str, np.ndarray],
     *,
     compression: str = "zip",
-    pixel_types: str | Mapping[str, str] | None = None,
+    pixel_types: PixelTypes = None,
     header: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write a single-part scanline EXR atomically.
@@ -161,6 +164,43 @@ def write_exr(
 def _write_file(tmp: Path, hdr: dict[str, Any], planes: dict[str, np.ndarray]) -> None:
     """The low-level write (a seam the tests use to simulate a full disk)."""
     OpenEXR.File(hdr, planes).write(str(tmp))
+
+
+def write_exr_parts(
+    path: str | Path, parts: Sequence[ExrPart], *, header: Mapping[str, Any] | None = None
+) -> Path:
+    """Write a multi-part scanline EXR atomically, one part per entry of ``parts``.
+
+    Parameters
+    ----------
+    path
+        Output file.
+    parts
+        ``(name, channels, pixel_types, compression)`` per part, in file order; ``channels``,
+        ``pixel_types`` and ``compression`` as for :func:`write_exr`, ``name`` the part name.
+    header
+        Attributes written into every part's header (as for :func:`write_exr`).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        No parts, bad channels/options, or the file cannot be written.
+    """
+    path = Path(path)
+    if not parts:
+        raise OutputError(f"cannot write {path}: no parts given", hint="pass at least one part")
+    built = []
+    for name, channels, types, compression in parts:
+        planes = _prepare(path, channels, types)
+        built.append(OpenEXR.Part(_header(compression, header), planes, name))
+    with atomic_path(path) as tmp:
+        OpenEXR.File(built).write(str(tmp))
+    return path
 
 
 def read_exr_channels(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

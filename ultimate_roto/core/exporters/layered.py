@@ -30,7 +30,6 @@ import numpy as np
 
 from ultimate_roto.core.errors import JobError, MediaError
 from ultimate_roto.core.exporters.atomic import (
-    atomic_path,
     discard,
     ensure_writable_dir,
     partial_path,
@@ -379,19 +378,14 @@ def write_multipart(path: Path, built: Any, compression: str) -> Path:
     """One part per layer group (``rgba``, each object, ``matte``, ``depth``, ``N``, ``motion``,
     ``id``, ``CryptoObject``); channel names keep their layer prefix. A lossy compression
     (DWAA/DWAB) applies to the ``rgba`` part only; data parts use ZIP."""
-    import OpenEXR
-
-    from ultimate_roto.core.exporters.exr import _header, _prepare
+    from ultimate_roto.core.exporters.exr import write_exr_parts
 
     parts = []
     for layer, chans in group_channels(list(built.channels)).items():
         comp = compression if layer == "rgba" or compression not in ("dwaa", "dwab") else "zip"
         sub = {c: built.channels[c] for c in chans}
-        planes = _prepare(path, sub, {c: built.pixel_types[c] for c in chans})
-        parts.append(OpenEXR.Part(_header(comp, built.header), planes, layer))
-    with atomic_path(path) as tmp:
-        OpenEXR.File(parts).write(str(tmp))
-    return path
+        parts.append((layer, sub, {c: built.pixel_types[c] for c in chans}, comp))
+    return write_exr_parts(path, parts, header=built.header)
 
 
 def _write_layer_files(run: _Run, built: Any, paths: list[Path]) -> None:
