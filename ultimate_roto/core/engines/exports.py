@@ -1,8 +1,9 @@
 """Export kinds the engine steps produce ("mask", "matte", "depth") and the steps each needs.
 
-The runner writes these through the normal convert pipeline, reading them from the job's
-stores (``core.pipeline.runner._LayerReader``): "mask" from the per-object ``MaskStore``,
-"matte" and "depth" from the ``LayerStore``. They are data, never colour converted.
+The export routing (``core.pipeline.export_jobs``) writes these through the normal convert
+pipeline, reading them from the job's stores (``core.pipeline.export_jobs.LayerReader``): "mask"
+from the per-object ``MaskStore``, "matte" and "depth" from the ``LayerStore``. They are data,
+never colour converted.
 
 * ``mask``  — each object's mask (anti-aliased edge, 0..1) per frame; needs "segment" (with
   "propagate" every frame has one, else only the prompted frames do and the others are black).
