@@ -15,8 +15,26 @@ def format_bytes(n: int | float) -> str:
     return f"{value:.1f} GiB"  # pragma: no cover - the loop always returns
 
 
+class _Lookups:
+    """``lookups`` and ``hit_rate`` from the ``hits_ram``/``hits_disk``/``misses`` counters."""
+
+    hits_ram: int
+    hits_disk: int
+    misses: int
+
+    @property
+    def lookups(self) -> int:
+        """RAM hits + disk hits + misses."""
+        return self.hits_ram + self.hits_disk + self.misses
+
+    @property
+    def hit_rate(self) -> float:
+        """Fraction of lookups served from RAM or disk (0.0 when nothing was looked up)."""
+        return (self.hits_ram + self.hits_disk) / self.lookups if self.lookups else 0.0
+
+
 @dataclass
-class KindStats:
+class KindStats(_Lookups):
     """Counters and sizes for one kind ("frame", "embedding" ...)."""
 
     hits_ram: int = 0
@@ -28,18 +46,9 @@ class KindStats:
     disk_entries: int = 0
     ram_budget: int | None = None  # per-kind RAM budget, None = only the total applies
 
-    @property
-    def lookups(self) -> int:
-        return self.hits_ram + self.hits_disk + self.misses
-
-    @property
-    def hit_rate(self) -> float:
-        """Fraction of lookups served from RAM or disk (0.0 when nothing was looked up)."""
-        return (self.hits_ram + self.hits_disk) / self.lookups if self.lookups else 0.0
-
 
 @dataclass
-class CacheStats:
+class CacheStats(_Lookups):
     """A snapshot of a :class:`~ultimate_roto.core.cache.TieredCache` (safe to keep and read).
 
     ``entries`` counts distinct keys held in any tier (a value can be in RAM and on disk at
@@ -61,15 +70,6 @@ class CacheStats:
     ram_entries: int = 0
     disk_entries: int = 0
     per_kind: dict[str, KindStats] = field(default_factory=dict)
-
-    @property
-    def lookups(self) -> int:
-        return self.hits_ram + self.hits_disk + self.misses
-
-    @property
-    def hit_rate(self) -> float:
-        """Fraction of lookups served from RAM or disk (0.0 when nothing was looked up)."""
-        return (self.hits_ram + self.hits_disk) / self.lookups if self.lookups else 0.0
 
     def summary(self) -> str:
         """Multi-line text for ``--batch -v`` output."""
