@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -137,7 +138,26 @@ def write_to_string(
     write_path: str,
     names: NameMap | None = None,
 ) -> str:
-    """The whole ``.nk`` script as text (see :func:`write_nk`)."""
+    """The whole ``.nk`` script as text: the plate, one animated Roto per object, an EXR Write.
+
+    Parameters
+    ----------
+    plate_path
+        Plate sequence template as Nuke reads it (``/shots/a/plate.####.exr``).
+    width, height
+        Format; shapes are stored y-up (``y_nuke = height - y_image``).
+    fps
+        Frame rate (``Fraction(24000, 1001)``).
+    first, last
+        Frame range of the Root, Read and Write.
+    objects
+        ``{object name: [ShapeTrack, …]}`` from :func:`shapes_anim.fit_objects`.
+    write_path
+        EXR output template of the Write node; each object's alpha is copied into the layer
+        ``<object>.alpha``.
+    names
+        Legal node/layer names of the objects (default: :func:`names.sanitize_names`).
+    """
     if width <= 0 or height <= 0 or last < first:
         raise InputError(
             f"Nuke script: bad format {width}x{height} or range {first}-{last}",
@@ -179,36 +199,18 @@ def write_to_string(
 
 
 def write_nk(
-    path: str | Path,
-    *,
-    plate_path: str,
-    width: int,
-    height: int,
-    fps: Fraction | float,
-    first: int,
-    last: int,
-    objects: Mapping[str, list[ShapeTrack]],
-    write_path: str,
+    path: str | Path, *, objects: Mapping[str, list[ShapeTrack]], **kwargs: Any
 ) -> NameMap:
-    """Write a Nuke script with the plate, one animated Roto per object and an EXR Write.
+    """Write a Nuke script atomically (keyword arguments as :func:`write_to_string`).
 
     Parameters
     ----------
     path
-        The ``.nk`` to write (atomically).
-    plate_path
-        Plate sequence template as Nuke reads it (``/shots/a/plate.####.exr``).
-    width, height
-        Format; shapes are stored y-up (``y_nuke = height - y_image``).
-    fps
-        Frame rate (``Fraction(24000, 1001)``).
-    first, last
-        Frame range of the Root, Read and Write.
+        The ``.nk`` to write.
     objects
-        ``{object name: [ShapeTrack, …]}`` from :func:`shapes_anim.fit_objects`.
-    write_path
-        EXR output template of the Write node; each object's alpha is copied into the layer
-        ``<object>.alpha``.
+        ``{object name: [ShapeTrack, …]}``; empty tracks give empty Roto nodes (and a warning).
+    **kwargs
+        ``plate_path``, ``width``, ``height``, ``fps``, ``first``, ``last``, ``write_path``.
 
     Returns
     -------
@@ -216,17 +218,7 @@ def write_nk(
         The legal node/layer name of each object (renamed objects give a ``UserWarning``).
     """
     names = sanitize_names(objects)
-    text = write_to_string(
-        plate_path=plate_path,
-        width=width,
-        height=height,
-        fps=fps,
-        first=first,
-        last=last,
-        objects=objects,
-        write_path=write_path,
-        names=names,
-    )
+    text = write_to_string(objects=objects, names=names, **kwargs)
     for line in names.report():
         warnings.warn(f"Nuke script {path}: object renamed {line}", UserWarning, stacklevel=2)
     if not any(objects.values()):
