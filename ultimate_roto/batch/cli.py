@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ultimate_roto.batch.args import make_parser, parse
 from ultimate_roto.batch.console import ConsoleProgress, format_duration
 from ultimate_roto.core.errors import (
-    EXIT_BAD_INPUT,
     EXIT_CANCELLED,
     EXIT_FAILED,
     EXIT_OK,
@@ -48,11 +48,8 @@ examples:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``--batch`` argument parser (its --help documents the job format)."""
-    parser = argparse.ArgumentParser(
-        prog="ultimate-roto --batch",
-        description="Run an Ultimate Roto job file without the GUI.",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = make_parser(
+        "ultimate-roto --batch", "Run an Ultimate Roto job file without the GUI.", _EPILOG
     )
     parser.add_argument("job", metavar="JOB", help="job file (.json, .yaml or .yml)")
     parser.add_argument(
@@ -82,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         "-q", "--quiet", action="store_true", help="no progress output (errors still shown)"
     )
     parser.add_argument(
+        "--settings",
+        metavar="FILE",
+        help="user settings (cache budget, models folder) [$ULTIMATE_ROTO_SETTINGS or the"
+        " user config folder's settings.json]",
+    )
+    parser.add_argument(
         "-o",
         "--output-dir",
         metavar="DIR",
@@ -93,11 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the batch command line; returns the process exit code."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help (0) or a usage error (2)
-        return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    args = parse(build_parser(), argv)
+    if isinstance(args, int):  # --help or a usage error
+        return args
     console = ConsoleProgress(quiet=args.quiet)
     progress = Progress(console)
     started = time.monotonic()
@@ -131,16 +132,25 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace, progress: Progress, console: ConsoleProgress) -> Any:
     from ultimate_roto.core.jobspec import load_job
     from ultimate_roto.core.pipeline.runner import run_job
+    from ultimate_roto.core.settings import cache_settings, load_settings
 
+    settings = load_settings(args.settings)
+    if settings["models_dir"]:
+        from ultimate_roto.core.engines.models import set_models_dir
+
+        set_models_dir(settings["models_dir"])
     job = load_job(args.job)
     if args.output_dir:
         job = dataclasses.replace(job, output_dir=Path(args.output_dir).expanduser().resolve())
     log = console.log if args.verbose else _silent
-    plan = run_job(job, progress, dry_run=True, device=args.device, log=log)
+    cache = cache_settings(settings)
+    plan = run_job(job, progress, dry_run=True, device=args.device, log=log, cache_settings=cache)
     if args.dry_run:
         return plan
     console.set_total(plan.work_units)
-    return run_job(job, progress, resume=args.resume, device=args.device, log=log)
+    return run_job(
+        job, progress, resume=args.resume, device=args.device, log=log, cache_settings=cache
+    )
 
 
 def _in_worker(fn: Callable[[], Any]) -> Any:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from ultimate_roto.batch.args import make_parser, parse
 from ultimate_roto.core.engines import models
 from ultimate_roto.core.errors import EXIT_BAD_INPUT, EXIT_OK, RotoError
 
@@ -27,11 +28,8 @@ examples:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``models`` argument parser."""
-    parser = argparse.ArgumentParser(
-        prog="ultimate-roto models",
-        description="Manage the model weights used by the ML engines.",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = make_parser(
+        "ultimate-roto models", "Manage the model weights used by the ML engines.", _EPILOG
     )
     parser.add_argument("--models-dir", metavar="DIR", help="models folder to use")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -46,10 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the models tool; returns the exit code."""
-    try:
-        args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    except SystemExit as exc:  # argparse: --help → 0, usage error → 2
-        return EXIT_OK if exc.code in (0, None) else EXIT_BAD_INPUT
+    args = parse(build_parser(), argv)
+    if isinstance(args, int):  # --help or a usage error
+        return args
     if args.models_dir:
         models.set_models_dir(args.models_dir)
     try:
