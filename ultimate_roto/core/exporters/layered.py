@@ -29,11 +29,7 @@ from typing import Any
 import numpy as np
 
 from ultimate_roto.core.errors import JobError, MediaError
-from ultimate_roto.core.exporters.atomic import (
-    discard,
-    ensure_writable_dir,
-    partial_path,
-)
+from ultimate_roto.core.exporters.atomic import ensure_writable_dir
 from ultimate_roto.core.exporters.names import NameMap, sanitize_names
 from ultimate_roto.core.exporters.spec import ExportSpec
 
@@ -207,7 +203,7 @@ def write_sequence(
     numbers = dict(zip(frame_list, output_numbers(export, frame_list), strict=True))
     run = _Run(export, sources, names, frame_list, paths, numbers,
                export.output_colorspace(src_colorspace), src_colorspace)  # fmt: skip
-    todo = _todo(run, state, resume)
+    todo = state.todo(paths, resume)
     written = _run_pool(run, state, todo, progress, workers or default_workers())
     notes = tuple(f"layers: object {o!r} has an empty matte on {n} frame(s)"
                   for o, n in run.empty.items())  # fmt: skip
@@ -217,20 +213,6 @@ def write_sequence(
     done = set(written)
     return Result(tuple(written), tuple(p for p in everything if p not in done),
                   tuple(everything), time.monotonic() - started, names, notes)  # fmt: skip
-
-
-def _todo(run: _Run, state: Any, resume: bool) -> list[int]:
-    done = state.load() if resume else set()
-    if not resume:
-        state.reset()
-    todo = []
-    for f in run.frames:
-        if f in done and all(p.is_file() for p in run.paths[f]):
-            continue
-        for p in run.paths[f]:
-            discard(partial_path(p))
-        todo.append(f)
-    return todo
 
 
 def _run_pool(run: _Run, state: Any, todo: list[int], progress: Any, workers: int) -> list[Path]:

@@ -223,16 +223,8 @@ def convert(
 # -- image sequences ----------------------------------------------------------------------------
 def _todo(job: _Job, resume: bool) -> dict[int, Path]:
     """Source frame → output path still to write (resume drops recorded, existing ones)."""
-    done = job.state.load() if resume else set()
-    if not resume:
-        job.state.reset()
-    todo = {}
-    for frame, path in zip(job.frames, job.outputs, strict=True):
-        if frame in done and path.is_file():
-            continue
-        discard(partial_path(path))  # a temp left by a killed run
-        todo[frame] = path
-    return todo
+    todo = job.state.todo({f: (p,) for f, p in job.paths.items()}, resume)
+    return {frame: job.paths[frame] for frame in todo}
 
 
 def _write_one(job: _Job, frame: int, path: Path, img: np.ndarray) -> bool:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ultimate_roto.core.exporters.atomic import discard, write_bytes
+from ultimate_roto.core.exporters.atomic import discard, partial_path, write_bytes
 
 STATE_DIR = ".ultimate_roto"
 _VERSION = 1
@@ -83,6 +83,24 @@ class ResumeState:
         with self._lock:
             self._done.clear()
         discard(self.path)
+
+    def todo(self, outputs: Mapping[int, Sequence[Path]], resume: bool) -> list[int]:
+        """The frames still to write, in the order of ``outputs`` (frame → its files).
+
+        With ``resume``, a frame recorded complete whose files all exist is skipped; without
+        it the record is reset. Temp files a killed run left for the frames to write are removed.
+        """
+        done = self.load() if resume else set()
+        if not resume:
+            self.reset()
+        todo = []
+        for frame, paths in outputs.items():
+            if frame in done and all(p.is_file() for p in paths):
+                continue
+            for p in paths:
+                discard(partial_path(p))
+            todo.append(frame)
+        return todo
 
     def mark_done(self, *frames: int) -> None:
         """Record ``frames`` complete and save (once)."""
