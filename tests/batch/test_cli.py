@@ -151,3 +151,14 @@ def test_output_dir_option_overrides_the_job(tmp_path, png_sequence):
     assert proc.returncode == 0, proc.stderr
     assert len(list((tmp_path / "elsewhere").rglob("*.exr"))) == 8
     assert not (tmp_path / "ignored").exists()
+
+
+def test_batch_validates_the_settings_file(tmp_path, png_sequence):
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"cache": {"ram_mb": 64}}))
+    data = plate_job(png_sequence / "plate.####.png")
+    proc = run_batch(write_job(tmp_path, data), "-q", "--settings", str(settings))
+    assert proc.returncode == 0, proc.stderr
+    settings.write_text(json.dumps({"cache": {"ram_mb": "lots"}}))
+    proc = run_batch(write_job(tmp_path, data), "--settings", str(settings))
+    assert proc.returncode == 2 and "ram_mb" in proc.stderr

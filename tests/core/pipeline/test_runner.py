@@ -198,3 +198,14 @@ def test_an_explicit_device_reaches_steps_that_do_not_require_one(tmp_path, plat
         assert seen == ["cpu", None]  # auto: classical engines pick for themselves
     finally:
         unregister_step("t_any")
+
+
+def test_frame_cache_takes_the_budget_from_the_settings(tmp_path, plate):
+    register_step("t_read", lambda ctx: [ctx.read(f) for f in ctx.frames])
+    try:
+        job = make_job(tmp_path, plate, steps=["t_read"])
+        result = run_job(job, Progress(), cache_settings={"ram_mb": 64})
+        assert "of 64.0 MiB" in result.cache_stats
+        assert "of 512.0 MiB" in run_job(job, Progress()).cache_stats  # the batch default
+    finally:
+        unregister_step("t_read")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,6 +72,7 @@ def run_job(
     resume: bool = False,
     device: str = "auto",
     log: LogFn | None = None,
+    cache_settings: Mapping[str, Any] | None = None,
 ) -> JobResult:
     """Run ``job``: open the input, run its steps, then write its exports.
 
@@ -90,6 +91,9 @@ def run_job(
         "auto", "cpu", "cuda" or "mps"; torch is imported only when a step needs a device.
     log
         Receives human-readable lines (plan, timings); default: discarded.
+    cache_settings
+        Frame-cache budget as ``TieredCache.from_settings`` takes it (``ram_mb``, ``disk_mb``,
+        ``disk_dir``; the user settings file's ``cache``); default: 512 MiB of RAM.
 
     Raises
     ------
@@ -124,7 +128,19 @@ def run_job(
     # (a segment step may run SAM2 on it) once validated; "auto" leaves classical steps alone.
     wants = any(s.needs_device for s in steps) or (steps and device != "auto")
     resolved = _resolve_device(device) if wants else None
-    run = _Run(job, info, frames, colorspace, steps, exports, resolved, progress, resume, log)
+    run = _Run(
+        job,
+        info,
+        frames,
+        colorspace,
+        steps,
+        exports,
+        resolved,
+        progress,
+        resume,
+        log,
+        dict(cache_settings or {}),
+    )
     return _execute(run)
 
 
@@ -146,6 +162,7 @@ class _Run:
     progress: Progress | SubProgress
     resume: bool
     log: LogFn
+    cache_settings: dict[str, Any]
 
 
 def _execute(run: _Run) -> JobResult:
@@ -166,7 +183,7 @@ def _execute(run: _Run) -> JobResult:
     outputs: list[str] = []
     step_results: dict[str, Any] = {}  # shared: steps key their entries by step name
     with open_media(job.input, missing=job.allow_missing_frames) as reader:
-        cache, provider = _frame_cache(reader) if steps else (None, None)
+        cache, provider = _frame_cache(reader, run.cache_settings) if steps else (None, None)
         store = (_mask_store(info) if steps else None, LayerStore())
         for i, spec in enumerate(steps):
             sub = progress.sub_progress(i / passes, (i + 1) / passes)
@@ -264,13 +281,13 @@ def _mask_store(info: MediaInfo) -> Any:
     return MaskStore(info.width, info.height)
 
 
-def _frame_cache(reader: MediaReader) -> tuple[Any, Any]:
-    """A RAM frame cache and provider for the steps, when the cache module is available."""
+def _frame_cache(reader: MediaReader, settings: Mapping[str, Any]) -> tuple[Any, Any]:
+    """A frame cache (budget from ``settings``) and provider for the steps."""
     try:
         from ultimate_roto.core.cache import FrameProvider, TieredCache
     except ImportError:
         return None, None
-    cache = TieredCache(FRAME_CACHE_BYTES)
+    cache = TieredCache.from_settings(settings) if settings else TieredCache(FRAME_CACHE_BYTES)
     return cache, FrameProvider(reader, cache)
 
 
