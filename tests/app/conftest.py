@@ -41,18 +41,24 @@ def _live_top_levels() -> set[int]:
 
 
 @pytest.fixture
-def main_window(qtbot, qapp, settings):
+def main_window(qtbot, qapp, settings, tmp_path, monkeypatch):
     """A shown QtMainWindow with a 12-frame in-memory shot.
 
     Fails the test if, after the window is closed, visible top-level widgets it created remain
     or worker threads (Python threads, QThreadPool) are still running.
     """
     from PySide6.QtCore import QThreadPool
+    from PySide6.QtWidgets import QMessageBox
 
     from ultimate_roto.app.qt_mainwindow import QtMainWindow
 
+    # A modal question would block the test run: answer "Discard" unless a test says otherwise.
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *_a, **_k: QMessageBox.StandardButton.Discard
+    )
     before_widgets = _live_top_levels()
     before_threads = set(threading.enumerate())
+    settings.setValue("autosave_dir", str(tmp_path / "autosave"))
     win = QtMainWindow(settings)
     win.resize(1280, 800)
     win.show()
@@ -63,7 +69,13 @@ def main_window(qtbot, qapp, settings):
     win.close()
     qtbot.wait(10)
     leaked = _live_top_levels() - before_widgets
-    threads = [t for t in set(threading.enumerate()) - before_threads if t.is_alive()]
+    # QThreadPool threads that ran Python code show up as _DummyThread forever: the pool's
+    # activeThreadCount() below is the check for those.
+    threads = [
+        t
+        for t in set(threading.enumerate()) - before_threads
+        if t.is_alive() and not isinstance(t, threading._DummyThread)
+    ]
     win.deleteLater()
     assert not leaked, f"top-level widgets still visible after close: {leaked}"
     assert not threads, f"threads left running after close: {[t.name for t in threads]}"

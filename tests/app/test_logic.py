@@ -133,10 +133,10 @@ def test_keymap_defaults_are_conflict_free_and_rebind_detects_clash():
     assert km.conflicts() == {}
     assert km.key("playback.toggle") == "Space"
     assert len({a.id for a in DEFAULT_ACTIONS}) == len(DEFAULT_ACTIONS)
-    km.bind("tool.scale", "F")
-    assert km.conflicts() == {"f": ["tool.scale", "view.fit"]}
-    assert km.conflicts_with("tool.brush", "f") == ["tool.scale", "view.fit"]
-    assert km.overrides() == {"tool.scale": "F"}
+    km.bind("tool.box", "F")
+    assert km.conflicts() == {"f": ["tool.box", "view.fit"]}
+    assert km.conflicts_with("tool.brush", "f") == ["tool.box", "view.fit"]
+    assert km.overrides() == {"tool.box": "F"}
     km.reset()
     assert km.overrides() == {}
     assert km.load({"nope": "X", "tool.brush": "N"}) == ["nope"]

@@ -166,8 +166,8 @@ def test_play_keys_space_jkl(qtbot, main_window):
         (Qt.Key.Key_W, "move"),
         (Qt.Key.Key_B, "brush"),
         (Qt.Key.Key_E, "eraser"),
-        (Qt.Key.Key_R, "rotate"),
-        (Qt.Key.Key_S, "scale"),
+        (Qt.Key.Key_P, "point"),
+        (Qt.Key.Key_X, "box"),
         (Qt.Key.Key_Q, "select"),
     ],
 )
@@ -204,13 +204,13 @@ def test_undo_redo_mirror_the_command_stack(qtbot, main_window):
     undo = main_window.registry.action("edit.undo")
     assert not undo.isEnabled()
     main_window.layers.add_button.click()
-    assert undo.isEnabled() and undo.text() == "Undo Add Object"
+    assert undo.isEnabled() and undo.text() == "Undo Add Object 1"
     assert main_window.layers.tree.topLevelItemCount() == 1
     assert main_window.isWindowModified()
     qtbot.keyClick(main_window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert main_window.layers.tree.topLevelItemCount() == 0
     redo = main_window.registry.action("edit.redo")
-    assert redo.text() == "Redo Add Object"
+    assert redo.text() == "Redo Add Object 1"
     qtbot.keyClick(
         main_window,
         Qt.Key.Key_Z,
@@ -225,7 +225,7 @@ def test_layer_visibility_is_an_undoable_command(main_window):
     item.setCheckState(0, Qt.CheckState.Unchecked)
     obj = main_window.project.doc.objects[0]
     assert not obj.visible
-    assert main_window.project.stack.undo_text == "Set Visible"
+    assert main_window.project.stack.undo_text == "Hide Object 1"
     main_window.registry.action("edit.undo").trigger()
     assert main_window.project.doc.objects[0].visible
 

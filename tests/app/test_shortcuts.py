@@ -50,12 +50,12 @@ def test_preferences_block_conflicts_and_persist_rebinding(qtbot, main_window, s
 def test_apply_bindings_rejects_a_clash_and_changes_nothing(main_window):
     reg = main_window.registry
     try:
-        reg.apply_bindings({"tool.scale": "Space"})
+        reg.apply_bindings({"tool.box": "Space"})
     except ValueError as exc:
         assert "space" in str(exc).lower()
     else:
         raise AssertionError("a clashing binding was accepted")
-    assert reg.keymap.key("tool.scale") == "S"
+    assert reg.keymap.key("tool.box") == "X"
 
 
 def test_hand_edited_conflicting_settings_fall_back_to_defaults(qtbot, settings):

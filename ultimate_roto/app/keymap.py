@@ -32,14 +32,16 @@ DEFAULT_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("tool.move", "Move tool", "Tools", "W"),
     ActionSpec("tool.brush", "Brush tool", "Tools", "B"),
     ActionSpec("tool.eraser", "Eraser tool", "Tools", "E"),
-    ActionSpec("tool.rotate", "Rotate tool", "Tools", "R"),
-    ActionSpec("tool.scale", "Scale tool", "Tools", "S"),
+    ActionSpec("tool.point", "Point prompt tool (Alt-click: background)", "Tools", "P"),
+    ActionSpec("tool.box", "Box prompt tool", "Tools", "X"),
     ActionSpec("view.fit", "Fit image in viewport", "View", "F"),
     ActionSpec("view.one_to_one", "Zoom 1:1", "View", "1"),
     ActionSpec("view.show_all", "Show all channels (RGB)", "View", "A"),
     ActionSpec("view.toggle_overlay", "Toggle mask overlay", "View", "~"),
     ActionSpec("edit.undo", "Undo", "Edit", "Ctrl+Z"),
     ActionSpec("edit.redo", "Redo", "Edit", "Ctrl+Shift+Z"),
+    ActionSpec("jobs.propagate", "Propagate from keyframes", "Jobs", "Ctrl+P"),
+    ActionSpec("jobs.refine", "Refine edges", "Jobs", "Ctrl+R"),
 )
 
 

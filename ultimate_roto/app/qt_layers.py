@@ -98,12 +98,21 @@ class QtLayersPanel(QWidget):
         self.remove_button.setEnabled(self.project is not None and bool(self.current_id()))
 
     def _add(self) -> None:
-        if self.project is not None:
-            obj_id = self.project.add_object()
-            for i in range(self.tree.topLevelItemCount()):
-                item = self.tree.topLevelItem(i)
-                if item.data(0, Qt.ItemDataRole.UserRole) == obj_id:
-                    self.tree.setCurrentItem(item)
+        self.add_object()
+
+    def add_object(self, name: str | None = None) -> str:
+        """Add an object through the stack and make it current; returns its id ("" if none)."""
+        if self.project is None:
+            return ""
+        obj_id = self.project.add_object(name)
+        self.select(obj_id)
+        return obj_id
+
+    def select(self, obj_id: str) -> None:
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            if item.data(0, Qt.ItemDataRole.UserRole) == obj_id:
+                self.tree.setCurrentItem(item)
 
     def _remove(self) -> None:
         if self.project is not None and self.current_id():

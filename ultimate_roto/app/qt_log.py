@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QTextCharFormat
@@ -80,9 +81,9 @@ class QtLogPanel(QTabWidget):
         layout.addLayout(bar)
         layout.addWidget(self.view)
         self.jobs = QTreeWidget(self)
-        self.jobs.setHeaderLabels(["Job", "State", "Progress", "Time"])
+        self.jobs.setHeaderLabels(["Job", "State", "Progress", "Time", ""])
         self.jobs.setRootIsDecorated(False)
-        self._jobs: dict[str, tuple[QTreeWidgetItem, QProgressBar, float]] = {}
+        self._jobs: dict[str, tuple[QTreeWidgetItem, QProgressBar, float, QPushButton | None]] = {}
         self.addTab(log_page, "Log")
         self.addTab(self.jobs, "Jobs")
         self.bridge = QtLogBridge()
@@ -116,25 +117,57 @@ class QtLogPanel(QTabWidget):
         return self.view.toPlainText()
 
     # -- jobs ------------------------------------------------------------------------------
-    def job_started(self, job_id: str, name: str) -> None:
-        item = QTreeWidgetItem([name, "running", "", ""])
+    def job_started(self, job_id: str, name: str, cancel: Callable[[], None] | None = None) -> None:
+        """Add a row; with ``cancel`` the row gets a Cancel button (Progress.abort)."""
+        item = QTreeWidgetItem([name, "running", "", "", ""])
         self.jobs.insertTopLevelItem(0, item)
         bar = QProgressBar(self.jobs)
         bar.setRange(0, 100)
         bar.setMaximumHeight(14)
         self.jobs.setItemWidget(item, 2, bar)
-        self._jobs[job_id] = (item, bar, time.monotonic())
+        button: QPushButton | None = None
+        if cancel is not None:
+            button = QPushButton("Cancel", self.jobs)
+            button.setObjectName(f"cancel_{job_id}")
+            button.setMaximumHeight(18)
+            button.clicked.connect(cancel)
+            button.clicked.connect(lambda: self._cancelling(job_id))
+            self.jobs.setItemWidget(item, 4, button)
+        self._jobs[job_id] = (item, bar, time.monotonic(), button)
 
-    def job_progress(self, job_id: str, fraction: float) -> None:
+    def _cancelling(self, job_id: str) -> None:
         if job_id in self._jobs:
-            self._jobs[job_id][1].setValue(round(100 * max(0.0, min(1.0, fraction))))
+            item, _bar, _t, button = self._jobs[job_id]
+            item.setText(1, "cancelling…")
+            if button is not None:
+                button.setEnabled(False)
 
-    def job_finished(self, job_id: str, state: str = "done") -> None:
+    def cancel_button(self, job_id: str) -> QPushButton | None:
+        entry = self._jobs.get(job_id)
+        return entry[3] if entry else None
+
+    def job_progress(
+        self, job_id: str, fraction: float, message: str = "", eta_s: float = -1.0
+    ) -> None:
+        if job_id not in self._jobs:
+            return
+        item, bar, _started, _button = self._jobs[job_id]
+        bar.setValue(round(100 * max(0.0, min(1.0, fraction))))
+        if eta_s >= 0:
+            item.setText(3, f"ETA {eta_s:.0f} s")
+        if message:
+            item.setToolTip(0, message)
+
+    def job_finished(self, job_id: str, state: str = "done", message: str = "") -> None:
         if job_id in self._jobs:
-            item, bar, started = self._jobs.pop(job_id)
+            item, bar, started, button = self._jobs.pop(job_id)
             item.setText(1, state)
             item.setText(3, f"{time.monotonic() - started:.1f} s")
+            if message:
+                item.setToolTip(0, message)
             bar.setValue(100 if state == "done" else bar.value())
+            if button is not None:
+                self.jobs.removeItemWidget(item, 4)
 
     def job_state(self, row: int) -> str:
         return self.jobs.topLevelItem(row).text(1)

@@ -30,7 +30,9 @@ def make_application(argv: Sequence[str] = ()) -> QApplication:
     app = QApplication.instance() or QApplication(
         [sys.argv[0] if sys.argv else "ultimate-roto", *argv]
     )
-    apply_theme(app)
+    from ultimate_roto.app.qt_prefs import Preferences
+
+    apply_theme(app, Preferences.load(QSettings()).theme)
     app.setWindowIcon(icon("app"))
     return app
 
@@ -49,6 +51,8 @@ def open_initial(win: QtMainWindow, args: Sequence[str]) -> None:
     target = next((a for a in args if not a.startswith("-")), None)
     if target is not None:
         win.open_path(target)
+        return
+    if win.recover_unsaved_session():
         return
     demo = default_media()
     if demo is None or not win.open_path(demo):

@@ -7,42 +7,46 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QCloseEvent, QColor, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QWidget,
 )
 
+from ultimate_roto import paths
 from ultimate_roto.app.array_reader import ArrayReader
+from ultimate_roto.app.qt_history import QtHistoryPanel
+from ultimate_roto.app.qt_jobs import QtJobManager
 from ultimate_roto.app.qt_layers import QtLayersPanel
 from ultimate_roto.app.qt_log import QtLogPanel
 from ultimate_roto.app.qt_panels import TOOLS, QtInspector, QtThumbnailStrip, QtToolPalette
 from ultimate_roto.app.qt_playback import QtPlayback
-from ultimate_roto.app.qt_project import QtProject, is_project_file
-from ultimate_roto.app.qt_session import QtMediaSession
-from ultimate_roto.app.qt_shortcuts import QtActionRegistry, QtPreferencesDialog, QtShortcutsDialog
+from ultimate_roto.app.qt_prefs import Preferences, QtPreferencesDialog
+from ultimate_roto.app.qt_project import QtProject
+from ultimate_roto.app.qt_segment import QtSegmentWorker
+from ultimate_roto.app.qt_session import QtMediaSession, make_cache
+from ultimate_roto.app.qt_shortcuts import QtActionRegistry, QtShortcutsDialog
 from ultimate_roto.app.qt_system import QtSystemPanel
-from ultimate_roto.app.qt_theme import icon
+from ultimate_roto.app.qt_theme import apply_theme, icon
+from ultimate_roto.app.qt_tools import QtToolController
 from ultimate_roto.app.qt_transport import QtTimelinePanel
 from ultimate_roto.app.qt_viewer import QtViewerPanel
-from ultimate_roto.core.errors import RotoError
+from ultimate_roto.app.qt_window_file import WindowFileMixin, open_reader
+from ultimate_roto.app.qt_window_work import WindowWorkMixin
 from ultimate_roto.core.media.types import MediaReader
+from ultimate_roto.core.project import Autosaver
 
 log = logging.getLogger(__name__)
-MEDIA_FILTER = (
-    "Media (*.mp4 *.mov *.mkv *.avi *.mxf *.webm *.exr *.dpx *.png *.tif *.tiff *.jpg)"
-    ";;All files (*)"
-)
-MAX_RECENT = 10
 DOCKS = (  # object name, title, area
     ("tools", "Tools", Qt.DockWidgetArea.LeftDockWidgetArea),
     ("layers", "Layers / Objects", Qt.DockWidgetArea.RightDockWidgetArea),
     ("inspector", "Inspector", Qt.DockWidgetArea.RightDockWidgetArea),
+    ("history", "History", Qt.DockWidgetArea.RightDockWidgetArea),
     ("system", "System", Qt.DockWidgetArea.RightDockWidgetArea),
     ("thumbnails", "Thumbnails", Qt.DockWidgetArea.BottomDockWidgetArea),
     ("timeline", "Timeline", Qt.DockWidgetArea.BottomDockWidgetArea),
@@ -50,14 +54,10 @@ DOCKS = (  # object name, title, area
 )
 
 
-def open_reader(path: str | Path) -> MediaReader:
-    """Open media through core.media (raises MediaError with a hint on failure)."""
-    from ultimate_roto.core.media import open_media
-
-    return open_media(path)
+__all__ = ["DOCKS", "QtMainWindow", "open_reader"]
 
 
-class QtMainWindow(QMainWindow):
+class QtMainWindow(WindowFileMixin, WindowWorkMixin, QMainWindow):
     """Main window. ``settings`` defaults to the application's QSettings (tests pass their own)."""
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
@@ -70,8 +70,17 @@ class QtMainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
         self.session: QtMediaSession | None = None
         self.project: QtProject | None = None
+        self.segmenter: QtSegmentWorker | None = None
+        self.autosaver: Autosaver | None = None
+        self._recovered: Path | None = None
+        self.prefs = Preferences.load(self.settings)
+        self.autosave_dir = Path(
+            str(self.settings.value("autosave_dir", "")) or paths.user_cache_dir() / "autosave"
+        )
         self.current_frame = 0
         self.playback = QtPlayback(self)
+        self.jobs = QtJobManager(self)
+        self.tools = QtToolController(self)
         self.registry = QtActionRegistry(self, self.settings)
         self._build_panels()
         self._build_docks()
@@ -89,7 +98,12 @@ class QtMainWindow(QMainWindow):
         self.transport = QtTimelinePanel(self.playback, self)
         self.timeline = self.transport.timeline
         self.inspector = QtInspector(self)
+        self.inspector_scroll = QScrollArea(self)
+        self.inspector_scroll.setWidget(self.inspector)
+        self.inspector_scroll.setWidgetResizable(True)
+        self.inspector_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.layers = QtLayersPanel(self)
+        self.history = QtHistoryPanel(self)
         self.thumbnails = QtThumbnailStrip(self)
         self.log_panel = QtLogPanel(self)
         self.system = QtSystemPanel(parent=self)
@@ -106,7 +120,8 @@ class QtMainWindow(QMainWindow):
         content = {
             "tools": self.tool_palette,
             "layers": self.layers,
-            "inspector": self.inspector,
+            "inspector": self.inspector_scroll,
+            "history": self.history,
             "system": self.system,
             "thumbnails": self.thumbnails,
             "timeline": self.transport,
@@ -125,7 +140,8 @@ class QtMainWindow(QMainWindow):
             self.addDockWidget(area, dock)
             self.docks[name] = dock
         self.splitDockWidget(self.docks["layers"], self.docks["inspector"], Qt.Orientation.Vertical)
-        self.tabifyDockWidget(self.docks["inspector"], self.docks["system"])
+        self.tabifyDockWidget(self.docks["inspector"], self.docks["history"])
+        self.tabifyDockWidget(self.docks["history"], self.docks["system"])
         self.splitDockWidget(
             self.docks["thumbnails"], self.docks["timeline"], Qt.Orientation.Vertical
         )
@@ -144,7 +160,7 @@ class QtMainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        file_menu.addAction("&Open…", self.open_dialog).setShortcut("Ctrl+O")
+        file_menu.addAction("&Open media or project…", self.open_dialog).setShortcut("Ctrl+O")
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
@@ -152,12 +168,23 @@ class QtMainWindow(QMainWindow):
         self.save_action.setShortcut("Ctrl+S")
         file_menu.addAction("Save &As…", self.save_project_as).setShortcut("Ctrl+Shift+S")
         file_menu.addSeparator()
+        file_menu.addAction("&Export / Convert…", self.export_dialog).setShortcut("Ctrl+E")
+        file_menu.addSeparator()
         file_menu.addAction("&Quit", self.close).setShortcut("Ctrl+Q")
         edit = bar.addMenu("&Edit")
         edit.addAction(self.registry.action("edit.undo"))
         edit.addAction(self.registry.action("edit.redo"))
         edit.addSeparator()
         edit.addAction("&Preferences…", self.show_preferences)
+        roto = bar.addMenu("&Roto")
+        roto.addAction("&Add object", self.layers.add_object).setShortcut("Ctrl+N")
+        roto.addSeparator()
+        roto.addAction(self.registry.action("jobs.propagate"))
+        roto.addAction("Propagate &forward", lambda: self.propagate("forward"))
+        roto.addAction("Propagate &backward", lambda: self.propagate("backward"))
+        roto.addAction(self.registry.action("jobs.refine"))
+        roto.addSeparator()
+        roto.addAction("&Cancel all jobs", lambda: self.jobs.cancel_all(wait_s=0.0))
         self.view_menu = bar.addMenu("&View")
         for name, _title, _area in DOCKS:
             self.view_menu.addAction(self.docks[name].toggleViewAction())
@@ -205,45 +232,30 @@ class QtMainWindow(QMainWindow):
         ins.linear_changed.connect(v.set_linear)
         ins.overlay_toggled.connect(self._overlay_from_inspector)
         ins.overlay_opacity_changed.connect(self._set_overlay_opacity)
-        self.layers.current_changed.connect(lambda _id: self._show_mask())
+        self.layers.current_changed.connect(self._object_changed)
         r.connect("edit.undo", self._undo)
         r.connect("edit.redo", self._redo)
+        r.connect("jobs.propagate", lambda: self.propagate("both"))
+        r.connect("jobs.refine", self.refine)
+        self.jobs.job_added.connect(self._job_added)
+        self._connect_tools()
         self._stack_changed()
 
     # -- media -----------------------------------------------------------------------------
-    def open_dialog(self) -> None:
-        start = str(self.settings.value("last_dir", str(Path.home())))
-        path, _ = QFileDialog.getOpenFileName(self, "Open media", start, MEDIA_FILTER)
-        if path:
-            self.open_path(path)
-
-    def open_path(self, path: str | Path) -> bool:
-        """Open media or a project; on failure show an error dialog, keep the current state."""
-        try:
-            project = QtProject.load(path, self) if is_project_file(path) else None
-            media = project.doc.shot.media_path if project is not None else path
-            reader = open_reader(media)
-        except (RotoError, OSError, ValueError) as exc:
-            log.error("cannot open %s: %s", path, exc)
-            QMessageBox.critical(self, "Cannot open", f"{exc}")
-            return False
-        self.set_reader(reader, project)
-        self._remember(str(path))
-        return True
-
     def set_reader(
         self, reader: MediaReader | ArrayReader, project: QtProject | None = None
     ) -> None:
         """Show ``reader``'s frames (the window takes ownership and closes it)."""
         self.playback.stop()
         self._close_session()
-        self.session = QtMediaSession(reader, self)
+        self.session = QtMediaSession(reader, self, cache=make_cache(self.prefs))
         info = self.session.info
         self.session.frame_loaded.connect(self._frame_loaded)
         self.session.frame_failed.connect(self._frame_failed)
         self.session.thumbnail_loaded.connect(self._thumbnail_loaded)
+        self._start_segmenter()
         self.playback.configure(info.fps, info.first_frame, info.last_frame)
-        self.transport.set_range(info.first_frame, info.last_frame, info.fps)
+        self.transport.set_range(info.first_frame, info.last_frame, info.fps, info.timecode)
         self.inspector.show_media(info)
         self._set_project(project or QtProject.for_media(info, self))
         self.viewer.show_media(
@@ -254,13 +266,16 @@ class QtMainWindow(QMainWindow):
         self._thumbs_done = 0
         self.thumbnails.set_frames(self._thumbs)
         self.log_panel.job_started("thumbs", f"Thumbnails of {self.session.name}")
-        self.setWindowTitle(f"{self.session.name}[*] — Ultimate Roto")
+        title = Path(self.project.path).name if self.project.path else self.session.name
+        self.setWindowTitle(f"{title}[*] — Ultimate Roto")
         self.current_frame = info.first_frame - 1
         self.go_to(info.first_frame)
+        if self.layers.tree.topLevelItemCount():
+            self.layers.tree.setCurrentItem(self.layers.tree.topLevelItem(0))
         log.info("opened %s (%d frames)", info.path, info.frame_count)
 
     def go_to(self, frame: int) -> None:
-        """Make ``frame`` current: playhead, readouts and a background decode request."""
+        """Make ``frame`` current: playhead, readouts, overlays and a background decode."""
         if self.session is None:
             return
         info = self.session.info
@@ -268,11 +283,13 @@ class QtMainWindow(QMainWindow):
         if frame == self.current_frame:
             return
         self.current_frame = frame
+        self.tools.set_frame(frame)
         self.transport.show_frame(frame)
         self.thumbnails.show_current(frame)
         self.frame_label.setText(f"frame {frame}")
         self.session.request(frame)
         self._show_mask()
+        self._show_prompts()
 
     def _user_frame(self, frame: int) -> None:
         self.playback.set_current(frame)
@@ -297,26 +314,13 @@ class QtMainWindow(QMainWindow):
         self.statusBar().showMessage(f"frame {frame}: {message}", 5000)
 
     def _close_session(self) -> None:
+        """Stop what reads the media (jobs, segmentation, decoding), then release it."""
+        self.jobs.cancel_all()
+        self._stop_segmenter()
         if self.session is not None:
             self.session.close()
             self.session.deleteLater()
             self.session = None
-
-    def _remember(self, path: str) -> None:
-        recent = [p for p in self.recent_files() if p != path]
-        self.settings.setValue("recent_files", [path, *recent][:MAX_RECENT])
-        self.settings.setValue("last_dir", str(Path(path).parent))
-
-    def recent_files(self) -> list[str]:
-        value = self.settings.value("recent_files", [])
-        return [value] if isinstance(value, str) else list(value or [])
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for path in self.recent_files():
-            self.recent_menu.addAction(path, lambda p=path: self.open_path(p))
-        if not self.recent_menu.actions():
-            self.recent_menu.addAction("(no recent files)").setEnabled(False)
 
     # -- drag and drop ---------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
@@ -345,23 +349,6 @@ class QtMainWindow(QMainWindow):
     def _set_overlay_opacity(self, opacity: float) -> None:
         self.viewport.settings.overlay_opacity = opacity
         self.viewport.update()
-
-    def _show_mask(self) -> None:
-        """Overlay the selected object's mask on the current frame, in its colour."""
-        obj_id = self.layers.current_id()
-        if self.project is None or not self.project.doc.has_object(obj_id) or not self.session:
-            self.viewport.set_mask(None)
-            return
-        obj = self.project.doc.object(obj_id)
-        if not obj.visible:
-            self.viewport.set_mask(None)
-            return
-        mask = self.project.doc.mask(obj_id, self.current_frame)
-        self.viewport.set_mask(mask, tuple(c / 255.0 for c in obj.color))
-
-    def _tool_changed(self, name: str) -> None:
-        self.tool_label.setText(f"Tool: {name.capitalize()}")
-        self.inspector.tool_label.setText(name.capitalize())
 
     def _jump_key(self, direction: int) -> None:
         frame = self.timeline.neighbour_keyframe(direction)
@@ -403,10 +390,20 @@ class QtMainWindow(QMainWindow):
         return dialog
 
     def show_preferences(self) -> QtPreferencesDialog:
-        dialog = QtPreferencesDialog(self.registry, self)
+        dialog = QtPreferencesDialog(self.registry, self.settings, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.preferences_changed.connect(self.apply_preferences)
         dialog.open()
         return dialog
+
+    def apply_preferences(self, prefs: Preferences) -> None:
+        """Theme now; autosave interval now; cache budgets with the next opened media."""
+        self.prefs = prefs
+        app = QApplication.instance()
+        if app is not None:
+            apply_theme(app, prefs.theme)
+        self._stop_autosave()
+        self._start_autosave()
 
     def _about(self) -> None:
         QMessageBox.about(
@@ -415,80 +412,18 @@ class QtMainWindow(QMainWindow):
             "Ultimate Roto — roto, enhance and deliver.\nPySide6 + OpenGL.",
         )
 
-    # -- project ---------------------------------------------------------------------------
-    def _set_project(self, project: QtProject) -> None:
-        if self.project is not None:
-            self.project.deleteLater()
-        self.project = project
-        project.stack_changed.connect(self._stack_changed)
-        project.dirty_changed.connect(self.setWindowModified)
-        project.keyframes_changed.connect(lambda _id: self._refresh_keys())
-        project.objects_changed.connect(self._refresh_keys)
-        project.objects_changed.connect(self._show_mask)
-        project.mask_changed.connect(lambda _o, _f: self._show_mask())
-        self.layers.set_project(project)
-        self._refresh_keys()
-        self._stack_changed()
-
-    def _refresh_keys(self) -> None:
-        for obj_id in list(self.timeline._keys):
-            self.timeline.remove_keyframes(obj_id)
-        if self.project is not None:
-            for obj in self.project.doc.objects:
-                self.timeline.set_keyframes(obj.id, obj.keyframes, QColor(*obj.color))
-
-    def _stack_changed(self) -> None:
-        """Mirror the command stack on Edit > Undo/Redo with readable labels."""
-        stack = self.project.stack if self.project is not None else None
-        undo, redo = self.registry.action("edit.undo"), self.registry.action("edit.redo")
-        undo.setEnabled(bool(stack and stack.can_undo))
-        redo.setEnabled(bool(stack and stack.can_redo))
-        undo.setText(f"Undo {stack.undo_text}" if stack and stack.can_undo else "Undo")
-        redo.setText(f"Redo {stack.redo_text}" if stack and stack.can_redo else "Redo")
-
-    def _undo(self) -> None:
-        if self.project is not None and self.project.stack.can_undo:
-            self.project.undo()
-
-    def _redo(self) -> None:
-        if self.project is not None and self.project.stack.can_redo:
-            self.project.redo()
-
-    def save_project(self) -> bool:
-        if self.project is None:
-            return False
-        if not self.project.path:
-            return self.save_project_as()
-        return self._save_to(self.project.path)
-
-    def save_project_as(self) -> bool:
-        if self.project is None:
-            return False
-        start = self.project.path or str(
-            Path(str(self.settings.value("last_dir", "."))) / "shot.roto"
-        )
-        path, _ = QFileDialog.getSaveFileName(self, "Save project", start, "Roto project (*.roto)")
-        return bool(path) and self._save_to(path)
-
-    def _save_to(self, path: str) -> bool:
-        try:
-            saved = self.project.save(path)
-        except (RotoError, OSError, ValueError) as exc:
-            log.error("cannot save %s: %s", path, exc)
-            QMessageBox.critical(self, "Cannot save project", str(exc))
-            return False
-        self._remember(saved)
-        self.statusBar().showMessage(f"saved {saved}", 4000)
-        return True
-
     # -- shutdown --------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.confirm_discard("closing"):
+            event.ignore()
+            return
         self.save_layout()
         for dock in self.docks.values():  # floating docks are top-level windows of their own
             if dock.isFloating():
                 dock.hide()
         self.playback.stop()
         self._close_session()
+        self._stop_autosave(discard=True)
         logging.getLogger("ultimate_roto").removeHandler(self.log_panel.bridge)
         super().closeEvent(event)
         app = QApplication.instance()

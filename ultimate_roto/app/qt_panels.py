@@ -20,9 +20,18 @@ from PySide6.QtWidgets import (
 )
 
 from ultimate_roto.app.display_cpu import CHANNELS
+from ultimate_roto.app.qt_object_panel import QtObjectPanel
 from ultimate_roto.core.media.types import MediaInfo
 
-TOOLS = ("select", "move", "brush", "eraser", "rotate", "scale")
+TOOLS = ("select", "point", "box", "move", "brush", "eraser")
+TOOL_HELP = {
+    "select": "Select: click an object's mask to make it current",
+    "point": "Point: click = foreground, Alt-click = background",
+    "box": "Box: drag a rectangle around the object",
+    "move": "Move: drag a prompt point",
+    "brush": "Brush: paint the current object's mask",
+    "eraser": "Eraser: erase from the current object's mask",
+}
 
 
 def _section(text: str, parent: QWidget) -> QLabel:
@@ -40,12 +49,16 @@ class QtInspector(QWidget):
     linear_changed = Signal(bool)
     overlay_toggled = Signal(bool)
     overlay_opacity_changed = Signal(float)
+    brush_changed = Signal(float, float)  # diameter px, hardness 0..1
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.facts: dict[str, QLabel] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 8)
+        layout.addWidget(_section("Object", self))
+        self.object_panel = QtObjectPanel(self)
+        layout.addWidget(self.object_panel)
         layout.addWidget(_section("Media", self))
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -58,9 +71,37 @@ class QtInspector(QWidget):
         layout.addWidget(_section("Viewer", self))
         layout.addLayout(self._viewer_form())
         layout.addWidget(_section("Tool", self))
-        self.tool_label = QLabel("Select", self)
+        self.tool_label = QLabel(TOOL_HELP["select"], self)
+        self.tool_label.setWordWrap(True)
         layout.addWidget(self.tool_label)
+        layout.addLayout(self._brush_form())
         layout.addStretch(1)
+
+    def _brush_form(self) -> QFormLayout:
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.brush_size = QDoubleSpinBox(self)
+        self.brush_size.setRange(1.0, 500.0)
+        self.brush_size.setValue(24.0)
+        self.brush_size.setSuffix(" px")
+        self.brush_hardness = QSlider(Qt.Orientation.Horizontal, self)
+        self.brush_hardness.setRange(0, 100)
+        self.brush_hardness.setValue(80)
+        for signal in (self.brush_size.valueChanged, self.brush_hardness.valueChanged):
+            signal.connect(
+                lambda _v: self.brush_changed.emit(
+                    self.brush_size.value(), self.brush_hardness.value() / 100.0
+                )
+            )
+        form.addRow("Brush size", self.brush_size)
+        form.addRow("Hardness", self.brush_hardness)
+        return form
+
+    def show_tool(self, name: str) -> None:
+        self.tool_label.setText(TOOL_HELP.get(name, name.capitalize()))
+        brush = name in ("brush", "eraser")
+        self.brush_size.setEnabled(brush)
+        self.brush_hardness.setEnabled(brush)
 
     def _viewer_form(self) -> QFormLayout:
         form = QFormLayout()

@@ -10,6 +10,7 @@ from ultimate_roto.core.commands import (
     AddObjectCommand,
     CommandStack,
     DeleteObjectCommand,
+    RenameObjectCommand,
     SetObjectPropertyCommand,
 )
 from ultimate_roto.core.media.types import MediaInfo
@@ -22,7 +23,9 @@ class QtProject(QObject):
 
     objects_changed = Signal()
     keyframes_changed = Signal(str)
-    mask_changed = Signal(str, int)
+    mask_changed = Signal(str, int, object)  # object id, frame, bbox (x0, y0, x1, y1)
+    prompts_changed = Signal(str, int)
+    flags_changed = Signal(str, int)
     stack_changed = Signal()
     dirty_changed = Signal(bool)
 
@@ -39,6 +42,8 @@ class QtProject(QObject):
         ev.object_changed.connect(self._object_changed)
         ev.keyframes_changed.connect(self._keys)
         ev.mask_changed.connect(self._mask)
+        ev.prompts_changed.connect(self._prompts)
+        ev.flags_changed.connect(self._flags)
         ev.dirty_changed.connect(self._dirty)
         self.stack.index_changed.connect(self._stack)
         self.stack.clean_changed.connect(self._stack)
@@ -53,8 +58,14 @@ class QtProject(QObject):
     def _keys(self, obj_id: str) -> None:
         self.keyframes_changed.emit(obj_id)
 
-    def _mask(self, obj_id: str, frame: int, _bbox: tuple) -> None:
-        self.mask_changed.emit(obj_id, frame)
+    def _mask(self, obj_id: str, frame: int, bbox: tuple) -> None:
+        self.mask_changed.emit(obj_id, frame, tuple(bbox))
+
+    def _prompts(self, obj_id: str, frame: int) -> None:
+        self.prompts_changed.emit(obj_id, frame)
+
+    def _flags(self, obj_id: str, frame: int) -> None:
+        self.flags_changed.emit(obj_id, frame)
 
     def _dirty(self, dirty: bool) -> None:
         self.dirty_changed.emit(dirty)
@@ -82,6 +93,7 @@ class QtProject(QObject):
     # -- edits (undoable) ------------------------------------------------------------------
     def add_object(self, name: str | None = None) -> str:
         cmd = AddObjectCommand(self.doc, name)
+        cmd.text = f"Add {cmd.obj.name}"
         self.stack.push(cmd)
         return cmd.obj_id
 
@@ -90,11 +102,30 @@ class QtProject(QObject):
 
     def set_visible(self, obj_id: str, visible: bool) -> None:
         if self.doc.object(obj_id).visible != visible:
-            self.stack.push(SetObjectPropertyCommand(self.doc, obj_id, "visible", visible))
+            name = self.doc.object(obj_id).name
+            cmd = SetObjectPropertyCommand(self.doc, obj_id, "visible", visible)
+            cmd.text = f"{'Show' if visible else 'Hide'} {name}"
+            self.stack.push(cmd)
 
     def rename(self, obj_id: str, name: str) -> None:
-        if name and self.doc.object(obj_id).name != name:
-            self.stack.push(SetObjectPropertyCommand(self.doc, obj_id, "name", name))
+        old = self.doc.object(obj_id).name
+        if name and old != name:
+            cmd = RenameObjectCommand(self.doc, obj_id, name)
+            cmd.text = f"Rename {old} → {name}"
+            self.stack.push(cmd)
+
+    def set_property(
+        self, obj_id: str, field: str, value: object, merge: object | None = None
+    ) -> None:
+        """Set an object field through a command (``merge``: one undo step per spin/drag)."""
+        obj = self.doc.object(obj_id)
+        if getattr(obj, field) == value:
+            return
+        merge_id = None if merge is None else (obj_id, merge)
+        cmd = SetObjectPropertyCommand(self.doc, obj_id, field, value, merge_id=merge_id)
+        label = {"color": "Colour", "engines": "Engines", "mask_ops": "Mask Settings"}
+        cmd.text = f"Set {obj.name} {label.get(field, field.replace('_', ' ').title())}"
+        self.stack.push(cmd)
 
     def undo(self) -> None:
         self.stack.undo()

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 
 from ultimate_roto.app.qt_frames import QtFrameLoader
 from ultimate_roto.core.cache import FrameProvider, TieredCache
+from ultimate_roto.core.errors import RotoError
 from ultimate_roto.core.media.types import MediaInfo, MediaReader
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,17 @@ THUMBNAILS = 24
 def ram_budget() -> int:
     """Frame cache budget: a quarter of physical memory, at most 6 GiB."""
     return int(min(6 * 1024**3, psutil.virtual_memory().total // 4))
+
+
+def make_cache(prefs) -> TieredCache:
+    """The frame cache from the Preferences' budgets (RAM MB, optional disk MB and folder)."""
+    from ultimate_roto.core.cache.settings import budgets_from_settings
+
+    try:
+        return TieredCache(**budgets_from_settings(prefs.cache_settings()))
+    except (RotoError, OSError) as exc:
+        log.warning("cache preferences unusable (%s); using RAM only", exc)
+        return TieredCache(ram_budget())
 
 
 def thumbnail_frames(first: int, last: int, count: int = THUMBNAILS) -> list[int]:

@@ -135,13 +135,13 @@ class QtShortcutsDialog(QDialog):
             self.table.setRowHidden(row, needle not in cells)
 
 
-class QtPreferencesDialog(QDialog):
-    """Edit > Preferences: rebind keys; conflicts are highlighted and block OK."""
+class QtKeyboardPage(QWidget):
+    """Preferences page: rebind keys; conflicts are highlighted and reported."""
+
+    conflicts_changed = Signal(bool)  # True while some key is bound twice
 
     def __init__(self, registry: QtActionRegistry, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Preferences — Keyboard")
-        self.resize(560, 600)
         self.registry = registry
         self.specs = sorted(registry.keymap.actions.values(), key=lambda s: (s.group, s.label))
         self.table = _table(len(self.specs), ["Group", "Action", "Key"], self)
@@ -151,23 +151,17 @@ class QtPreferencesDialog(QDialog):
             self.table.setItem(row, 1, QTableWidgetItem(spec.label))
             edit = QKeySequenceEdit(QKeySequence(registry.keymap.key(spec.id)), self)
             edit.setMaximumSequenceLength(1)
-            edit.keySequenceChanged.connect(self._check)
+            edit.keySequenceChanged.connect(self.check)
             self.table.setCellWidget(row, 2, edit)
             self.editors[spec.id] = edit
         self.conflict_label = QLabel("", self)
         self.conflict_label.setStyleSheet("color: #ff6a6a;")
         self.conflict_label.setWordWrap(True)
-        reset = QPushButton("Restore defaults", self)
+        reset = QPushButton("Restore default keys", self)
         reset.clicked.connect(self._restore_defaults)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
         row = QHBoxLayout()
         row.addWidget(reset)
         row.addStretch(1)
-        row.addWidget(self.buttons)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(self.conflict_label)
@@ -185,7 +179,8 @@ class QtPreferencesDialog(QDialog):
             trial.bind(action_id, key)
         return trial.conflicts()
 
-    def _check(self) -> None:
+    def check(self) -> bool:
+        """Highlight clashes; returns True when there are none."""
         clashes = self.conflicts()
         bad = {i for ids in clashes.values() for i in ids}
         for row, spec in enumerate(self.specs):
@@ -198,16 +193,16 @@ class QtPreferencesDialog(QDialog):
                 for key, ids in clashes.items()
             )
         )
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not clashes)
+        self.conflicts_changed.emit(bool(clashes))
+        return not clashes
 
     def _restore_defaults(self) -> None:
         for spec in self.specs:
             self.editors[spec.id].setKeySequence(QKeySequence(spec.default))
-        self._check()
+        self.check()
 
-    def accept(self) -> None:
-        if self.conflicts():
-            self._check()
-            return
+    def apply(self) -> bool:
+        if not self.check():
+            return False
         self.registry.apply_bindings(self.keys())
-        super().accept()
+        return True

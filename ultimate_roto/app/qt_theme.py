@@ -52,10 +52,20 @@ def stylesheet() -> str:
         return ""
 
 
-def apply_theme(app: QApplication) -> None:
+THEMES = ("dark", "system")
+
+
+def apply_theme(app: QApplication, theme: str = "dark") -> None:
+    """ "dark": the VFX look; "system": Fusion with the platform's own palette, no stylesheet."""
+    if theme not in THEMES:
+        raise ValueError(f"unknown theme '{theme}'; expected one of {THEMES}")
     app.setStyle("Fusion")
-    app.setPalette(dark_palette())
-    app.setStyleSheet(stylesheet())
+    if theme == "dark":
+        app.setPalette(dark_palette())
+        app.setStyleSheet(stylesheet())
+    else:
+        app.setPalette(app.style().standardPalette())
+        app.setStyleSheet("")
 
 
 @cache

@@ -9,6 +9,8 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPol
 from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
 
 from ultimate_roto.app.timeline_math import TimelineGeometry, neighbour_key, runs, timecode
+from ultimate_roto.core.errors import RotoError
+from ultimate_roto.core.media.timecode import offset_timecode
 
 C_BG = QColor(30, 31, 34)
 C_RULER = QColor(38, 39, 43)
@@ -42,6 +44,7 @@ class QtTimeline(QWidget):
         self._cached: list[tuple[int, int]] = []
         self._occluded: list[tuple[int, int]] = []
         self._scrubbing = False
+        self.start_timecode: str | None = None  # the media's timecode of the first frame
         self.setMouseTracking(False)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -50,17 +53,29 @@ class QtTimeline(QWidget):
         self._update_height()
 
     # -- model -----------------------------------------------------------------------------
-    def set_range(self, first: int, last: int, fps: Fraction) -> None:
+    def set_range(
+        self, first: int, last: int, fps: Fraction, start_timecode: str | None = None
+    ) -> None:
         if last < first:
             raise ValueError(f"timeline range {first}-{last} is empty")
         if fps <= 0:
             raise ValueError(f"timeline needs a positive frame rate, got {fps}")
         self.geo.first, self.geo.last, self.fps = first, last, Fraction(fps)
+        self.start_timecode = start_timecode
         self.in_point, self.out_point = first, last
         self.current = first
         self._keys.clear()
         self._cached, self._occluded = [], []
         self.update()
+
+    def timecode_of(self, frame: int) -> str:
+        """Timecode of ``frame``: the media's own (e.g. from 01:00:00:00) when it has one."""
+        if self.start_timecode:
+            try:
+                return offset_timecode(self.start_timecode, frame - self.geo.first, self.fps)
+            except (RotoError, ValueError):
+                pass  # an unreadable source timecode: fall back to counting from zero
+        return timecode(frame, self.fps)
 
     def set_frame(self, frame: int) -> None:
         """Move the playhead without emitting (used when the model drives the view)."""
@@ -184,7 +199,7 @@ class QtTimeline(QWidget):
             p.setPen(C_TEXT)
             p.drawText(QPointF(x + 3, 12), str(f))
             if step * g.frame_width >= 90:
-                p.drawText(QPointF(x + 3, 23), timecode(f, self.fps))
+                p.drawText(QPointF(x + 3, 23), self.timecode_of(f))
 
     def _paint_bands(self, p: QPainter) -> None:
         y = RULER_H + 1

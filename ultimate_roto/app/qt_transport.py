@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 from ultimate_roto.app.qt_playback import QtPlayback
 from ultimate_roto.app.qt_theme import icon
 from ultimate_roto.app.qt_timeline import QtTimeline
-from ultimate_roto.app.timeline_math import timecode
 
 
 class QtTimelinePanel(QWidget):
@@ -31,7 +30,9 @@ class QtTimelinePanel(QWidget):
         self.frame_box.setObjectName("frameBox")
         self.frame_box.setKeyboardTracking(False)
         self.frame_box.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)
-        self.frame_box.setMinimumWidth(64)
+        self.frame_box.setMinimumWidth(72)
+        self.frame_box.setMinimumHeight(22)
+        self.frame_box.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.tc_label = QLabel("00:00:00:00", self)
         self.tc_label.setObjectName("timecode")
         self.fps_label = QLabel("", self)
@@ -76,8 +77,11 @@ class QtTimelinePanel(QWidget):
         playback.speed_changed.connect(self._speed_changed)
         playback.actual_fps_changed.connect(self._actual_fps)
 
-    def set_range(self, first: int, last: int, fps: Fraction) -> None:
-        self.timeline.set_range(first, last, fps)
+    def set_range(
+        self, first: int, last: int, fps: Fraction, start_timecode: str | None = None
+    ) -> None:
+        """Frame range, rate and the media's timecode of ``first`` (None: count from 0)."""
+        self.timeline.set_range(first, last, fps, start_timecode)
         self.frame_box.blockSignals(True)
         self.frame_box.setRange(first, last)
         self.frame_box.setValue(first)
@@ -92,7 +96,7 @@ class QtTimelinePanel(QWidget):
         self.frame_box.blockSignals(True)
         self.frame_box.setValue(frame)
         self.frame_box.blockSignals(False)
-        self.tc_label.setText(timecode(frame, self.timeline.fps))
+        self.tc_label.setText(self.timeline.timecode_of(frame))
 
     def _go(self, frame: int) -> None:
         t = self.timeline

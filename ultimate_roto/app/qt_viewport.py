@@ -125,6 +125,10 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
             return
         self._upload()
         self._draw_quad()
+        if self.points or self.boxes or self.box_preview:
+            painter = QPainter(self)  # after the GL state is unbound (see _draw_quad)
+            self.paint_prompts(painter)
+            painter.end()
 
     def _paint_hint(self) -> None:
         painter = QPainter(self)

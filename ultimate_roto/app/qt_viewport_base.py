@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QMouseEvent, QWheelEvent
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen, QWheelEvent
 
 from ultimate_roto.app.display_cpu import CHANNELS, DisplaySettings, as_rgba, mask_to_uint8
 from ultimate_roto.app.view_math import ViewTransform, wheel_factor
@@ -28,6 +28,10 @@ class ViewportMixin:
         self._fit_pending = True
         self._pan_from: QPointF | None = None
         self._tool_button = False
+        self.alt_pans = True  # Alt+drag pans unless a tool uses Alt (background clicks)
+        self.points: list[tuple[float, float, int]] = []  # prompt clicks of the current object
+        self.boxes: list[tuple[float, float, float, float]] = []
+        self.box_preview: tuple[float, float, float, float] | None = None
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(160, 120)
@@ -55,6 +59,50 @@ class ViewportMixin:
             self.settings.overlay_colour = tuple(float(c) for c in colour)
         self._mask_dirty = True
         self.update()
+
+    def set_mask_region(self, bbox: tuple[int, int, int, int], pixels: np.ndarray) -> None:
+        """Replace the overlay's pixels inside ``bbox`` (a brush dab): no full-frame copy."""
+        if self.mask is None:
+            return
+        x0, y0, x1, y1 = bbox
+        self.mask[y0:y1, x0:x1] = mask_to_uint8(pixels)
+        self._mask_dirty = True
+        self.update()
+
+    def set_prompts(self, points, boxes, preview=None) -> None:
+        """Prompt clicks ``(x, y, label)`` and boxes to draw over the image (image pixels)."""
+        self.points = [tuple(p) for p in points]
+        self.boxes = [tuple(b) for b in boxes]
+        self.box_preview = tuple(preview) if preview is not None else None
+        self.update()
+
+    def paint_prompts(self, painter: QPainter) -> None:
+        """Draw prompt points (green = foreground, red = background) and boxes."""
+        if not (self.points or self.boxes or self.box_preview):
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        for box, dashed in [(b, False) for b in self.boxes] + [(self.box_preview, True)]:
+            if box is None:
+                continue
+            x0, y0 = self.view.image_to_widget(box[0], box[1])
+            x1, y1 = self.view.image_to_widget(box[2], box[3])
+            pen = QPen(QColor(255, 210, 60), 1.5)
+            if dashed:
+                pen.setStyle(Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        for x, y, label in self.points:
+            wx, wy = self.view.image_to_widget(x, y)
+            fill = QColor(70, 220, 110) if label else QColor(240, 70, 70)
+            painter.setPen(QPen(QColor(15, 15, 15), 1.5))
+            painter.setBrush(fill)
+            painter.drawEllipse(QPointF(wx, wy), 5.5, 5.5)
+            painter.setPen(QPen(QColor(255, 255, 255), 1.6))
+            painter.drawLine(QPointF(wx - 2.5, wy), QPointF(wx + 2.5, wy))
+            if label:
+                painter.drawLine(QPointF(wx, wy - 2.5), QPointF(wx, wy + 2.5))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
 
     # -- display ---------------------------------------------------------------------------
     def set_exposure(self, stops: float) -> None:
@@ -116,10 +164,11 @@ class ViewportMixin:
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
         button = event.button()
-        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and alt):
+        left = button == Qt.MouseButton.LeftButton
+        if button == Qt.MouseButton.MiddleButton or (left and alt and self.alt_pans):
             self._pan_from = event.position()
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
-        elif button == Qt.MouseButton.LeftButton:
+        elif left:
             self._tool_button = True
             self._emit_tool(self.image_pressed, event)
         event.accept()

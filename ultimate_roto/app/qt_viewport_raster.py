@@ -44,13 +44,14 @@ class QtRasterViewport(ViewportMixin, QWidget):
             s.overlay_colour,
             s.overlay_opacity,
         )
-        if key != self._key or self._image is None:
+        if key != self._key or self._image is None or self._mask_dirty:
             mask = None if self.mask is None else self.mask.astype(np.float32) / 255.0
             self._pixels = to_uint8(display(self.frame, s, mask))
             h, w = self._pixels.shape[:2]
             # copy(): the QImage then owns its pixels (PySide6 buffer refcounts are fragile)
             self._image = QImage(self._pixels, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
             self._key = key
+            self._mask_dirty = False
         return self._image
 
     def paintEvent(self, event) -> None:  # noqa: N802
@@ -63,6 +64,7 @@ class QtRasterViewport(ViewportMixin, QWidget):
             smooth = self.view.zoom < 1.0
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
             painter.drawImage(QRectF(x0, y0, x1 - x0, y1 - y0), image)
+            self.paint_prompts(painter)
         else:
             painter.setPen(QColor(110, 110, 115))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No media: File > Open…")

@@ -1,0 +1,307 @@
+"""Whole roto sessions through the real window: prompts → engine mask, brush, undo, save, reopen."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from ultimate_roto.app.qt_mainwindow import QtMainWindow
+from ultimate_roto.core.commands import SetKeyframeCommand, SetMaskCommand
+
+ALT = Qt.KeyboardModifier.AltModifier.value
+LEFT = Qt.MouseButton.LeftButton.value
+W, H, FRAMES = 192, 128, 8
+
+
+def disc_frame(n: int) -> np.ndarray:
+    """A textured dark background with a bright orange disc moving right by 2 px a frame."""
+    rng = np.random.default_rng(n)
+    img = (rng.random((H, W, 3)) * 40 + 30).astype(np.uint8)
+    cv2.circle(img, (70 + 2 * n, 64), 30, (40, 140, 250), -1)  # BGR
+    return img
+
+
+@pytest.fixture
+def clip(tmp_path):
+    folder = tmp_path / "plate"
+    folder.mkdir()
+    for n in range(FRAMES):
+        cv2.imwrite(str(folder / f"plate.{1001 + n:04d}.png"), disc_frame(n))
+    return str(folder / "plate.####.png")
+
+
+@pytest.fixture
+def session(qtbot, main_window, clip):
+    assert main_window.open_path(clip)
+    qtbot.waitUntil(lambda: main_window.viewport.frame is not None, timeout=3000)
+    return main_window
+
+
+def click(win, x, y, modifiers=0):
+    win.viewport.image_pressed.emit(float(x), float(y), LEFT, modifiers)
+    win.viewport.image_released.emit(float(x), float(y), 0, modifiers)
+
+
+def use_tool(win, name):
+    win.registry.action(f"tool.{name}").trigger()
+    assert win.tools.name == name
+
+
+def test_whole_session_prompts_brush_undo_save_reopen(qtbot, session, settings, tmp_path):
+    win = session
+    first = win.session.info.first_frame
+    obj = win.layers.add_object("Disc")
+    use_tool(win, "point")
+    click(win, 70, 64)  # foreground on the disc
+    click(win, 10, 10, ALT)  # Alt-click: background
+    prompts = win.project.doc.prompts(obj, first)
+    assert [p[2] for p in prompts.points] == [1, 0]
+    assert len(win.viewport.points) == 2  # drawn on the viewport
+    qtbot.waitUntil(lambda: win.project.doc.masks.has(obj, first), timeout=5000)
+    mask = win.project.doc.mask(obj, first)
+    assert mask[64, 70] > 200 and mask[10, 10] == 0  # a real engine mask of the disc
+    assert 0.1 < (mask > 127).mean() < 0.35
+    assert win.viewport.mask is not None and win.viewport.mask[64, 70] > 200
+    assert first in win.project.doc.object(obj).keyframes
+    assert win.timeline.all_keyframes() == {first}
+
+    use_tool(win, "brush")
+    win.inspector.brush_size.setValue(10)
+    before = win.project.doc.mask(obj, first)
+    win.viewport.image_pressed.emit(150.0, 110.0, LEFT, 0)
+    win.viewport.image_dragged.emit(180.0, 110.0, LEFT, 0)
+    win.viewport.image_released.emit(180.0, 110.0, 0, 0)
+    painted = win.project.doc.mask(obj, first)
+    assert painted[110, 165] == 255 and before[110, 165] == 0
+    assert win.viewport.mask[110, 165] == 255  # the overlay follows the dabs
+    assert win.registry.action("edit.undo").text() == "Undo Paint Mask"
+    win.registry.action("edit.undo").trigger()
+    assert np.array_equal(win.project.doc.mask(obj, first), before)
+    win.registry.action("edit.redo").trigger()
+    assert np.array_equal(win.project.doc.mask(obj, first), painted)
+
+    win.timeline.frame_changed.emit(first + 5)  # scrub
+    qtbot.waitUntil(lambda: abs(win.viewport.frame[0, 0, 0] - disc_frame(5)[0, 0, 2] / 255) < 1e-3)
+    assert win.viewport.points == []  # prompts belong to their frame
+
+    path = tmp_path / "disc.roto"
+    assert win._save_to(str(path)) and not win.project.doc.modified
+    state = win.project.doc.to_dict()
+    win.close()
+    again = QtMainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.open_path(path)
+    doc = again.project.doc
+    assert doc.to_dict()["objects"] == state["objects"]
+    assert np.array_equal(doc.mask(obj, first), painted)
+    again.close()
+
+
+def test_prompt_outside_the_image_is_ignored_with_a_message(session):
+    win = session
+    obj = win.layers.add_object()
+    use_tool(win, "point")
+    click(win, W + 40, 20)
+    assert win.project.doc.prompts(obj, win.current_frame).points == []
+    assert "outside" in win.statusBar().currentMessage()
+    win.layers.tree.setCurrentItem(None)
+    click(win, 20, 20)
+    assert "no editable object" in win.statusBar().currentMessage()
+
+
+def test_inspector_rename_is_a_command_and_undo_restores_the_view(session):
+    win = session
+    win.layers.add_object("Object 1")
+    panel = win.inspector.object_panel
+    assert panel.isEnabled() and panel.name.text() == "Object 1"
+    panel.name.setText("Hero")
+    panel.name.editingFinished.emit()
+    assert win.project.doc.objects[0].name == "Hero"
+    assert win.project.stack.undo_text == "Rename Object 1 → Hero"
+    assert win.history.labels()[-1].startswith("Rename Object 1 → Hero")
+    panel.name.setText("   ")  # bad input: an empty name is refused, the view restored
+    panel.name.editingFinished.emit()
+    assert panel.name.text() == "Hero" and win.project.stack.undo_text.startswith("Rename")
+    panel.dilate.setValue(3)
+    panel.dilate.setValue(5)  # one undo step for the whole spin
+    assert win.project.doc.objects[0].mask_ops.dilate_px == 5
+    win.history.go_to(1)  # back to "Add Object 1" through the History panel
+    assert win.project.doc.objects[0].name == "Object 1"
+    assert panel.name.text() == "Object 1" and panel.dilate.value() == 0
+    win.registry.action("edit.redo").trigger()
+    assert panel.name.text() == "Hero"
+
+
+def seed_keyframe(win, obj, frame):
+    """A keyframe mask of the disc on ``frame`` (as if segmented)."""
+    yy, xx = np.mgrid[0:H, 0:W]
+    n = frame - win.session.info.first_frame
+    disc = ((xx - 70 - 2 * n) ** 2 + (yy - 64) ** 2 < 30**2).astype(np.uint8) * 255
+    stack, doc = win.project.stack, win.project.doc
+    with stack.macro("seed"):
+        stack.push(SetMaskCommand(doc, obj, frame, disc))
+        stack.push(SetKeyframeCommand(doc, obj, frame))
+
+
+def test_propagate_job_runs_off_the_gui_thread_and_undoes_as_one_step(qtbot, session):
+    win = session
+    first, last = win.session.info.first_frame, win.session.info.last_frame
+    obj = win.layers.add_object("Disc")
+    seed_keyframe(win, obj, first)
+    index = win.project.stack.index
+    job = win.propagate("forward")
+    assert job is not None
+    win.go_to(first + 3)  # the GUI keeps working while the job runs
+    qtbot.waitUntil(lambda: win.current_frame == first + 3)
+    with qtbot.waitSignal(job.finished, timeout=8000) as done:
+        pass
+    assert done.args[0] == "done", done.args
+    doc = win.project.doc
+    assert doc.masks.frames(obj) == list(range(first, last + 1))
+    moved = doc.mask(obj, last)
+    assert moved[64, 70 + 2 * (FRAMES - 1)] > 200  # followed the disc
+    assert win.project.stack.index == index + 1
+    assert win.project.stack.undo_text.startswith("Propagate Disc forward")
+    win.registry.action("edit.undo").trigger()
+    assert doc.masks.frames(obj) == [first]
+    assert win.log_panel.job_state(0) == "done"
+
+
+def test_cancel_stops_a_job_within_a_second_and_applies_nothing(qtbot, session, monkeypatch):
+    from ultimate_roto.core.engines import registry
+    from ultimate_roto.core.engines.base import PropagationInfo
+    from ultimate_roto.core.engines.registry import EngineSpec
+
+    class Slow:
+        def __init__(self, device="cpu"):
+            pass
+
+        def propagate(self, get_frame, keyframes, frames, *, progress=None):
+            frames = list(frames)
+            for i, n in enumerate(frames):
+                for _ in range(25):  # 0.5 s per frame, checking often like real engines
+                    progress.check_aborted()
+                    time.sleep(0.02)
+                progress.report((i + 1) / len(frames), f"frame {n}")
+                yield n, keyframes[min(keyframes)], PropagationInfo(1.0)
+
+    registry.register(EngineSpec("propagate.slowtest", "propagate", "slow", "", Slow))
+    try:
+        win = session
+        obj = win.layers.add_object("Disc")
+        win.project.set_property(obj, "engines", {"propagate": "propagate.slowtest"})
+        seed_keyframe(win, obj, win.session.info.first_frame)
+        before = dict(win.project.doc.masks.snapshot()[obj])
+        index = win.project.stack.index
+        job = win.propagate("forward")
+        qtbot.waitUntil(lambda: job.progress.fraction > 0.0, timeout=5000)
+        assert job.running
+        started = time.monotonic()
+        win.log_panel.cancel_button(job.job_id).click()
+        with qtbot.waitSignal(job.finished, timeout=2000) as done:
+            pass
+        assert time.monotonic() - started < 1.0
+        assert done.args[0] == "cancelled"
+        assert win.project.doc.masks.snapshot()[obj] == before
+        assert win.project.stack.index == index
+        assert win.log_panel.job_state(0) == "cancelled"
+    finally:
+        registry.unregister("propagate.slowtest")
+
+
+def test_propagate_without_keyframes_reports_and_runs_nothing(qtbot, session):
+    win = session
+    win.layers.add_object()
+    job = win.propagate("both")
+    with qtbot.waitSignal(job.finished, timeout=3000) as done:
+        pass
+    assert done.args[0] == "failed" and "no keyframe" in done.args[1]
+
+
+def test_export_mattes_writes_png_files(qtbot, session, tmp_path):
+    from ultimate_roto.app.qt_export import ExportRequest
+
+    win = session
+    obj = win.layers.add_object("Disc")
+    first = win.session.info.first_frame
+    seed_keyframe(win, obj, first)
+    out = tmp_path / "out"
+    spec = {"format": "png", "what": "mask", "path": "{object}/matte.####.png"}
+    job = win.export(ExportRequest(spec, str(out), (first, first + 1), obj))
+    with qtbot.waitSignal(job.finished, timeout=8000) as done:
+        pass
+    assert done.args[0] == "done", done.args
+    written = sorted((out / "Disc").glob("matte.*.png"))
+    assert len(written) == 2
+    matte = cv2.imread(str(written[0]), cv2.IMREAD_UNCHANGED)
+    assert matte[64, 70].max() > 200 and matte[5, 5].max() == 0
+
+
+def test_export_dialog_rejects_a_bad_template(session):
+    dialog = session.export_dialog()
+    dialog.template.setText("plate.png")  # an image sequence needs a frame token
+    dialog.accept()
+    assert dialog.isVisible() and "plate.png" in dialog.error.text()
+    dialog.reject()
+
+
+def test_unsaved_changes_prompt_cancel_keeps_the_window_save_saves(
+    qtbot, session, monkeypatch, tmp_path
+):
+    win = session
+    win.layers.add_object()
+    answers = [QMessageBox.StandardButton.Cancel]
+    monkeypatch.setattr(QMessageBox, "question", lambda *_a, **_k: answers.pop(0))
+    assert not win.close()
+    assert win.isVisible()
+    path = tmp_path / "kept.roto"
+    monkeypatch.setattr(
+        "ultimate_roto.app.qt_window_file.QFileDialog.getSaveFileName",
+        lambda *_a, **_k: (str(path), ""),
+    )
+    answers.append(QMessageBox.StandardButton.Save)
+    assert win.close()
+    assert path.exists()
+
+
+def test_recovery_is_offered_when_the_autosave_is_newer(qtbot, session, settings, tmp_path):
+    win = session
+    obj = win.layers.add_object("Saved")
+    path = tmp_path / "crash.roto"
+    assert win._save_to(str(path))
+    win.project.rename(obj, "Edited after save")
+    assert win.autosaver is not None and win.autosaver.save_now()
+    autosave = win.autosaver.path
+    os.utime(autosave, (time.time() + 5, time.time() + 5))
+    win.autosaver.stop(discard=False)  # simulate a crash: nothing removes the autosave
+    win.autosaver = None
+    win.project.doc.set_modified(False)
+    assert autosave.exists()
+    win.close()
+    asked = []
+    again = QtMainWindow(settings)
+    qtbot.addWidget(again)
+    again.offer_recovery = lambda found: asked.append(found) or True
+    assert again.open_path(path)
+    assert asked and asked[0].path == autosave
+    assert again.project.doc.objects[0].name == "Edited after save"
+    assert again.project.doc.modified and again.project.path == str(path)
+    again.project.doc.set_modified(False)
+    again.close()
+
+
+def test_corrupt_project_shows_an_error_and_keeps_the_session(session, tmp_path, monkeypatch):
+    errors = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda _p, _t, text, *a: errors.append(text))
+    bad = tmp_path / "broken.roto"
+    bad.write_text("{ not json")
+    name = session.session.name
+    assert not session.open_path(bad)
+    assert errors and "broken.roto" in errors[0]
+    assert session.session.name == name

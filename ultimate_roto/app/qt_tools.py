@@ -1,0 +1,187 @@
+"""Viewport tools: Qt mouse signals → core ToolEvents → the current tool's ToolDriver."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from ultimate_roto.core.commands import CommandStack
+from ultimate_roto.core.errors import RotoError
+from ultimate_roto.core.project import Document
+from ultimate_roto.core.tools import (
+    BoxPromptTool,
+    BrushTool,
+    EraserTool,
+    MoveTool,
+    PointPromptTool,
+    Tool,
+    ToolContext,
+    ToolDriver,
+    ToolEvent,
+)
+
+PROMPT_TOOLS = ("point", "box", "move")
+_BUTTONS = {
+    Qt.MouseButton.LeftButton.value: "left",
+    Qt.MouseButton.MiddleButton.value: "middle",
+    Qt.MouseButton.RightButton.value: "right",
+}
+_MODIFIERS = {
+    Qt.KeyboardModifier.AltModifier.value: "alt",
+    Qt.KeyboardModifier.ShiftModifier.value: "shift",
+    Qt.KeyboardModifier.ControlModifier.value: "ctrl",
+}
+
+
+def tool_event(kind: str, x: float, y: float, buttons: int, modifiers: int) -> ToolEvent:
+    """A core ToolEvent from the viewport's (image x, y, Qt buttons, Qt modifiers)."""
+    pressed = frozenset(n for bit, n in _BUTTONS.items() if buttons & bit)
+    mods = frozenset(n for bit, n in _MODIFIERS.items() if modifiers & bit)
+    return ToolEvent(kind, float(x), float(y), pressed, mods)  # type: ignore[arg-type]
+
+
+class QtToolController(QObject):
+    """Owns the ToolContext and the tools; the window feeds it viewport events.
+
+    Signals: ``prompts_edited(obj_id, frame)`` after a tool changed prompts (the window then
+    re-segments), ``object_picked(obj_id)`` from the select tool, ``preview_changed()`` while
+    a box is dragged, ``message(text)`` for the status bar.
+    """
+
+    prompts_edited = Signal(str, int)
+    object_picked = Signal(str)
+    preview_changed = Signal()
+    message = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ctx: ToolContext | None = None
+        self.name = "select"
+        self.brush_size = 24.0
+        self.brush_hardness = 0.8
+        self.driver: ToolDriver | None = None
+        self._edited: set[tuple[str, int]] = set()
+        self._doc: Document | None = None
+
+    # -- state -----------------------------------------------------------------------------
+    def set_document(self, doc: Document | None, stack: CommandStack | None) -> None:
+        self.cancel()
+        if self._doc is not None:
+            self._doc.events.prompts_changed.disconnect(self._prompts_changed)
+        self._doc = doc
+        self.ctx = ToolContext(doc, stack) if doc is not None and stack is not None else None
+        if doc is not None:
+            doc.events.prompts_changed.connect(self._prompts_changed)
+        self.driver = None
+
+    def set_object(self, obj_id: str | None) -> None:
+        if self.ctx is not None:
+            self.cancel()
+            self.ctx.obj_id = obj_id or None
+
+    def set_frame(self, frame: int) -> None:
+        if self.ctx is not None and self.ctx.frame != frame:
+            self.cancel()
+            self.ctx.frame = frame
+
+    def set_tool(self, name: str) -> None:
+        self.cancel()
+        self.name = name
+        self.driver = None
+
+    def set_brush(self, size: float | None = None, hardness: float | None = None) -> None:
+        """Brush diameter (px) and hardness (0..1), used by the next stroke."""
+        if size is not None:
+            if size <= 0:
+                raise ValueError(f"brush size must be positive, got {size}")
+            self.brush_size = float(size)
+        if hardness is not None:
+            if not 0.0 <= hardness <= 1.0:
+                raise ValueError(f"brush hardness must be within 0..1, got {hardness}")
+            self.brush_hardness = float(hardness)
+        if self.name in ("brush", "eraser"):
+            self.driver = None
+
+    def box_preview(self) -> tuple[float, float, float, float] | None:
+        tool = self.driver.tool if self.driver is not None else None
+        return tool.preview if isinstance(tool, BoxPromptTool) else None
+
+    def cancel(self) -> None:
+        if self.driver is not None and self.driver.active:
+            self.driver.cancel()
+            self.preview_changed.emit()
+
+    # -- events ----------------------------------------------------------------------------
+    def pressed(self, x: float, y: float, buttons: int, modifiers: int) -> None:
+        ctx = self.ctx
+        if ctx is None:
+            return
+        if self.name == "select":
+            self._pick(x, y)
+            return
+        if not ctx.inside(x, y):
+            shot = ctx.doc.shot
+            self.message.emit(
+                f"ignored: ({x:.0f}, {y:.0f}) is outside the {shot.width}×{shot.height} image"
+            )
+            return
+        obj = ctx.editable_object()
+        if obj is None:
+            why = "is locked" if ctx.obj_id and ctx.doc.has_object(ctx.obj_id) else "is selected"
+            self.message.emit(f"no editable object {why}: add or select an object in Layers first")
+            return
+        if self.driver is None:
+            self.driver = ToolDriver(self._make_tool(ctx))
+        self._handle(tool_event("press", x, y, buttons, modifiers))
+
+    def dragged(self, x: float, y: float, buttons: int, modifiers: int) -> None:
+        if self.driver is not None and self.driver.active:
+            self._handle(tool_event("move", x, y, buttons, modifiers))
+
+    def released(self, x: float, y: float, buttons: int, modifiers: int) -> None:
+        if self.driver is not None and self.driver.active:
+            self._handle(tool_event("release", x, y, buttons, modifiers))
+
+    def _handle(self, event: ToolEvent) -> None:
+        assert self.driver is not None
+        self._edited.clear()
+        try:
+            self.driver.handle(event)
+        except RotoError as exc:  # a rejected edit: say why, keep the session
+            self.driver.cancel()
+            self.message.emit(str(exc))
+        if isinstance(self.driver.tool, BoxPromptTool):
+            self.preview_changed.emit()
+        for obj_id, frame in sorted(self._edited):
+            self.prompts_edited.emit(obj_id, frame)
+
+    def _prompts_changed(self, obj_id: str, frame: int) -> None:
+        if self.driver is not None:
+            self._edited.add((obj_id, frame))
+
+    def _make_tool(self, ctx: ToolContext) -> Tool:
+        if self.name == "brush":
+            return BrushTool(ctx, self.brush_size, self.brush_hardness)
+        if self.name == "eraser":
+            return EraserTool(ctx, self.brush_size, self.brush_hardness)
+        tools = {"point": PointPromptTool, "box": BoxPromptTool, "move": MoveTool}
+        if self.name not in tools:
+            raise ValueError(f"unknown tool '{self.name}'")
+        return tools[self.name](ctx)
+
+    def _pick(self, x: float, y: float) -> None:
+        """Select tool: the top-most visible object covering the pixel becomes current."""
+        ctx = self.ctx
+        assert ctx is not None
+        if not ctx.inside(x, y):
+            return
+        for obj in reversed(ctx.doc.objects):
+            if (
+                obj.visible
+                and ctx.doc.mask_region(
+                    obj.id, ctx.frame, (int(x), int(y), int(x) + 1, int(y) + 1)
+                )[0, 0]
+                >= 128
+            ):
+                self.object_picked.emit(obj.id)
+                return
+        self.message.emit(f"no object under ({x:.0f}, {y:.0f}) on frame {ctx.frame}")
