@@ -7,8 +7,23 @@ import pytest
 
 from ultimate_roto.core.engines import registry, synth
 from ultimate_roto.core.engines.base import Refiner
-from ultimate_roto.core.engines.refine_classic import ClassicRefiner, estimate_foreground
-from ultimate_roto.core.engines.trimap import UNKNOWN, make_trimap, signed_distance
+from ultimate_roto.core.engines.refine_classic import (
+    ClassicRefiner,
+    apply_coefficients,
+    estimate_foreground,
+    guided_coefficients,
+    guided_filter_rgb,
+    matte_guided,
+    solve_cf_band,
+    warm_up,
+)
+from ultimate_roto.core.engines.trimap import (
+    UNKNOWN,
+    edge_contrast_scale,
+    make_trimap,
+    signed_distance,
+    unknown_box,
+)
 from ultimate_roto.core.errors import InputError
 
 W, H = 160, 120
@@ -42,10 +57,19 @@ def test_trimap_band_and_adaptive(blurred):
     assert (ada == UNKNOWN).sum() != (tri == UNKNOWN).sum()
 
 
-@pytest.mark.parametrize("method", ["cf", "guided"])
-def test_soft_only_in_band_and_lower_sad(blurred, method):
+@pytest.mark.parametrize(
+    ("method", "kw"),
+    [
+        ("cf", {}),  # band solved at full size
+        ("cf", {"max_pixels": 1000}),  # shrunk band solve, upsampled and re-snapped
+        ("guided", {"scale": 1}),  # plain guided filter
+        ("guided", {}),  # fast guided filter (coefficients shrunk 2x)
+        ("auto", {}),
+    ],
+)
+def test_soft_only_in_band_and_lower_sad(blurred, method, kw):
     image, hard, alpha_gt, _ = blurred
-    ref = ClassicRefiner(method=method, band=10)
+    ref = ClassicRefiner(method=method, band=10, **kw)
     alpha = ref.refine(image, hard)
     tri = ref.trimap(image, hard)
     assert alpha.dtype == np.float32 and alpha.shape == (H, W)
@@ -87,3 +111,65 @@ def test_bad_inputs(blurred):
         make_trimap(hard, 8, adaptive=True)
     empty = ClassicRefiner().refine(image, np.zeros((H, W)))
     assert not empty.any()
+
+
+def _trimap_reference(mask, band, image=None, adaptive=False):
+    """The full-frame trimap (what make_trimap computed before it cropped to the mask)."""
+    inside = mask >= 0.5
+    half = np.float32(band / 2.0)
+    if adaptive:
+        half = half * edge_contrast_scale(image, inside)
+    sd = signed_distance(inside)
+    tri = np.where(sd > 0, np.float32(1.0), np.float32(0.0))
+    tri[np.abs(sd) <= half] = UNKNOWN
+    return tri
+
+
+@pytest.mark.parametrize("adaptive", [False, True])
+def test_cropped_trimap_equals_full_frame(blurred, adaptive):
+    image, hard, _, _ = blurred
+    masks = [hard, np.roll(hard, (55, 70), (0, 1)), np.ones_like(hard), np.zeros_like(hard)]
+    for m in masks:  # centred, cut by the frame border, all in, all out
+        for band in (3, 8.5, 24):
+            want = _trimap_reference(m, band, image, adaptive)
+            got = make_trimap(m, band, image=image, adaptive=adaptive)
+            assert got.dtype == np.float32 and np.array_equal(got, want), band
+    tri = make_trimap(hard, 8)
+    ys, xs = np.nonzero(tri == UNKNOWN)
+    assert unknown_box(tri, 2) == (ys.min() - 2, ys.max() + 3, xs.min() - 2, xs.max() + 3)
+    assert unknown_box(np.zeros((4, 4), np.float32)) is None
+
+
+def test_band_cf_matches_pymatting(blurred):
+    from pymatting import estimate_alpha_cf
+
+    image, hard, _, _ = blurred
+    tri = make_trimap(hard, 10)
+    want = estimate_alpha_cf(np.clip(image, 0, 1).astype(np.float64), tri.astype(np.float64))
+    got = solve_cf_band(image, tri)
+    assert got.dtype == np.float32
+    assert np.abs(got - want).max() < 2e-3
+    assert np.array_equal(got[tri != UNKNOWN], tri[tri != UNKNOWN])
+
+
+def test_fast_guided_filter(blurred):
+    image, hard, alpha_gt, _ = blurred
+    # coefficients at full size applied everywhere are the plain guided filter
+    coeffs = guided_coefficients(image, hard, 3, 1e-4)
+    ys, xs = np.indices(hard.shape).reshape(2, -1)
+    full = guided_filter_rgb(image, hard, 3, 1e-4)
+    assert np.allclose(apply_coefficients(coeffs, image, ys, xs), full.ravel(), atol=1e-5)
+    # shrunk coefficients: close to the plain filter, still better than the hard mask
+    band = make_trimap(hard, 10) == UNKNOWN
+    fast = matte_guided(image, hard, 5, 1e-4, scale=2)
+    slow = matte_guided(image, hard, 5, 1e-4)
+    assert fast.shape == hard.shape and np.abs(fast - slow)[band].mean() < 0.05
+    assert np.abs(fast - alpha_gt)[band].sum() < 0.7 * np.abs(hard - alpha_gt)[band].sum()
+
+
+def test_auto_rule_and_warm_up():
+    ref = ClassicRefiner(auto_pixels=5000)
+    assert ref.choose(5000) == "cf" and ref.choose(5001) == "guided"
+    assert ClassicRefiner(band=20).scale == 3 and ClassicRefiner(band=4).scale == 1
+    assert ClassicRefiner(scale=5).scale == 5
+    warm_up()  # runs the numba-compiled solver once

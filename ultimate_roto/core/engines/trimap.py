@@ -64,6 +64,22 @@ def edge_contrast_scale(
     return lut[labels]
 
 
+def _contrast_scale_cropped(image: np.ndarray, inside: np.ndarray, band: float) -> np.ndarray:
+    """:func:`edge_contrast_scale` computed on the box around the mask only (same values).
+
+    The edge pixels all lie in the mask's box; blur, Sobel and dilation reach 5 pixels, and
+    the nearest-edge labels of pixels inside a box that holds every edge pixel stay inside it.
+    Outside the box the scale is 1 (those pixels are farther than any band from the edge).
+    """
+    box = _band_box(inside, int(np.ceil(band)) + 8)
+    scale = np.ones(inside.shape, np.float32)
+    if box is None:
+        return scale
+    y0, y1, x0, x1 = box
+    scale[y0:y1, x0:x1] = edge_contrast_scale(image[y0:y1, x0:x1], inside[y0:y1, x0:x1])
+    return scale
+
+
 def make_trimap(
     mask: np.ndarray,
     band: float = 10.0,
@@ -100,18 +116,43 @@ def make_trimap(
                 f"adaptive trimap needs the frame (got {got} for a mask of {inside.shape})",
                 hint="pass the frame the mask belongs to",
             )
-        half = half * edge_contrast_scale(image, inside)
-    sd = signed_distance(inside)
-    tri = np.where(sd > 0, np.float32(1.0), np.float32(0.0))
-    tri[np.abs(sd) <= half] = UNKNOWN
-    return tri.astype(np.float32)
+        half = half * _contrast_scale_cropped(image, inside, float(band))
+    box = _band_box(inside, int(np.ceil(float(np.max(half)))) + 2)
+    if box is None:  # all inside or all outside: no edge, no band
+        return np.full(inside.shape, np.float32(1.0 if inside.any() else 0.0))
+    y0, y1, x0, x1 = box
+    sd = signed_distance(inside[y0:y1, x0:x1])
+    hb = half if np.ndim(half) == 0 else half[y0:y1, x0:x1]
+    tri = np.zeros(inside.shape, np.float32)
+    crop = np.where(sd > 0, np.float32(1.0), np.float32(0.0))
+    crop[np.abs(sd) <= hb] = UNKNOWN
+    tri[y0:y1, x0:x1] = crop
+    return tri
+
+
+def _band_box(inside: np.ndarray, pad: int) -> tuple[int, int, int, int] | None:
+    """Box of the mask grown by ``pad`` (clipped), None for an all-in or all-out mask.
+
+    Every pixel outside the box is at least ``pad`` from the mask, and a distance transform
+    of the box alone is exact: the box border rows and columns are outside the mask (or are
+    the frame border), so no shortest path to an edge leaves the box.
+    """
+    rows, cols = inside.any(axis=1), inside.any(axis=0)
+    if not rows.any() or inside.all():
+        return None
+    h, w = inside.shape
+    ys, xs = np.flatnonzero(rows), np.flatnonzero(cols)
+    return (max(0, int(ys[0]) - pad), min(h, int(ys[-1]) + 1 + pad),
+            max(0, int(xs[0]) - pad), min(w, int(xs[-1]) + 1 + pad))  # fmt: skip
 
 
 def unknown_box(trimap: np.ndarray, pad: int = 0) -> tuple[int, int, int, int] | None:
     """``(y0, y1, x0, x1)`` box of the unknown band grown by ``pad``, None when there is none."""
-    ys, xs = np.nonzero(trimap == UNKNOWN)
-    if xs.size == 0:
+    unk = trimap == UNKNOWN
+    rows = unk.any(axis=1)
+    if not rows.any():
         return None
+    ys, xs = np.flatnonzero(rows), np.flatnonzero(unk.any(axis=0))
     h, w = trimap.shape
-    return (max(0, ys.min() - pad), min(h, ys.max() + 1 + pad),
-            max(0, xs.min() - pad), min(w, xs.max() + 1 + pad))  # fmt: skip
+    return (max(0, int(ys[0]) - pad), min(h, int(ys[-1]) + 1 + pad),
+            max(0, int(xs[0]) - pad), min(w, int(xs[-1]) + 1 + pad))  # fmt: skip
