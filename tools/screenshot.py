@@ -35,16 +35,6 @@ def start_xvfb() -> subprocess.Popen | None:
     raise SystemExit("error: could not start Xvfb")
 
 
-def demo_mask(height: int, width: int):
-    """An elliptical 'object' so the overlay and outline show in the picture."""
-    import numpy as np
-
-    yy, xx = np.mgrid[0:height, 0:width]
-    return (
-        ((xx - width * 0.52) / (width * 0.16)) ** 2 + ((yy - height * 0.55) / (height * 0.3)) ** 2
-    ) < 1.0
-
-
 def shrink(path: Path) -> None:
     """Adaptive 256-colour palette (Pillow): keeps docs/screenshot.png under ~400 KB."""
     from PIL import Image
@@ -68,55 +58,99 @@ def main() -> int:
             xvfb.terminate()
 
 
+BOX = (205, 0, 830, 539)  # around the astronaut in the demo shot (960x540)
+FOREGROUND = ((470, 430), (545, 130), (330, 470))
+BACKGROUND = ((90, 110), (830, 260), (930, 500))
+
+
+def wait(app, ms: int) -> None:
+    """Process events for ``ms`` in a QEventLoop (which, unlike QTest.qWait, releases the GIL
+    for the engine and job threads)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def wait_for(app, condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        wait(app, 50)
+    return bool(condition())
+
+
+def grab(win):
+    """The window as on screen. QWidget.grab re-renders a QOpenGLWidget without what paintGL
+    draws with QPainter (the prompt points), so the viewport's own framebuffer is laid over."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QPainter, QPixmap
+
+    shot = win.grab()
+    view = win.viewport
+    if hasattr(view, "grabFramebuffer"):
+        painter = QPainter(shot)
+        painter.drawImage(view.mapTo(win, QPoint(0, 0)), view.grabFramebuffer())
+        painter.end()
+    return QPixmap(shot)
+
+
 def shoot(output: Path, media: str | None) -> int:
+    """Open the shot, click prompts through the point tool, let the engine make the mask,
+    propagate a few frames, and grab the window."""
     import tempfile
 
-    from PySide6.QtCore import QSettings
-    from PySide6.QtTest import QTest
+    from PySide6.QtCore import QSettings, Qt
 
     from ultimate_roto.app.qt_main import make_application, open_initial
     from ultimate_roto.app.qt_mainwindow import QtMainWindow
 
     app = make_application()
-    settings = QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QSettings.Format.IniFormat)
+    folder = Path(tempfile.mkdtemp())
+    settings = QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat)
+    settings.setValue("autosave_dir", str(folder / "autosave"))
     win = QtMainWindow(settings)
     win.setGeometry(0, 0, 1920, 1080)
     win.show()
     open_initial(win, [media] if media else [])
-    deadline = time.monotonic() + 20
-    while win.viewport.frame is None and time.monotonic() < deadline:
-        QTest.qWait(50)
-    if win.viewport.frame is None:
+    if not wait_for(app, lambda: win.viewport.frame is not None, 20):
         print("error: no frame was shown within 20 s", file=sys.stderr)
         return 1
-    project = win.project
-    obj_id = project.add_object("Hero")
-    project.add_object("Background car")
-    info = win.session.info
-    from ultimate_roto.core.commands import SetKeyframeCommand, SetMaskCommand
-
-    for f in (info.first_frame, info.first_frame + 12, info.first_frame + 30):
-        project.stack.push(SetKeyframeCommand(project.doc, obj_id, f))
-    mid = info.first_frame + 14
-    project.stack.push(
-        SetMaskCommand(
-            project.doc, obj_id, mid, demo_mask(info.height, info.width).astype("uint8") * 255
-        )
-    )
-    win.layers.tree.setCurrentItem(win.layers.tree.topLevelItem(1))
-    win.timeline.set_occluded_frames(range(info.first_frame + 36, info.first_frame + 41))
-    win._user_frame(mid)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and (win._thumbs_done < len(win._thumbs)):
-        QTest.qWait(50)
-    QTest.qWait(400)
-    win.viewer.show_pixel(412, 298, *win.viewport.pixel_value(412, 298))
-    QTest.qWait(100)
+    obj = win.layers.add_object("Astronaut")
+    left = Qt.MouseButton.LeftButton.value
+    win.registry.action("tool.box").trigger()  # drag a box around her, as a user would
+    x0, y0, x1, y1 = BOX
+    win.viewport.image_pressed.emit(float(x0), float(y0), left, 0)
+    win.viewport.image_dragged.emit(float((x0 + x1) / 2), float((y0 + y1) / 2), left, 0)
+    win.viewport.image_released.emit(float(x1), float(y1), 0, 0)
+    win.registry.action("tool.point").trigger()
+    alt = Qt.KeyboardModifier.AltModifier.value
+    for points, modifiers in ((FOREGROUND, 0), (BACKGROUND, alt)):
+        for x, y in points:  # exactly what a click on the viewport emits
+            win.viewport.image_pressed.emit(float(x), float(y), left, modifiers)
+            win.viewport.image_released.emit(float(x), float(y), 0, modifiers)
+    first = win.session.info.first_frame
+    if not wait_for(app, lambda: win.project.doc.masks.has(obj, first) and not
+                    win._seg_wanted, 60):  # fmt: skip
+        print("error: the segment engine gave no mask within 60 s", file=sys.stderr)
+        return 1
+    win.timeline.set_in_out(first, first + 23)
+    job = win.propagate("forward")
+    if job is not None:
+        wait_for(app, lambda: not win.jobs.jobs, 120)
+    win.layers.add_object("Shuttle")
+    win.layers.select(obj)
+    win.docks["log"].raise_()
+    win.log_panel.setCurrentIndex(1)
+    wait_for(app, lambda: win._thumbs_done >= len(win._thumbs), 20)
+    wait(app, 400)
+    win.viewer.show_pixel(470, 430, *win.viewport.pixel_value(470, 430))
+    wait(app, 100)
     output.parent.mkdir(parents=True, exist_ok=True)
-    image = win.grab()
-    ok = image.save(str(output), "PNG")
+    ok = grab(win).save(str(output), "PNG")
     if ok:
         shrink(output)
+    win.project.doc.set_modified(False)
     win.close()
     app.processEvents()
     print(f"saved {output} ({output.stat().st_size // 1024} KiB)" if ok else "error: save failed")

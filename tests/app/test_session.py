@@ -305,3 +305,25 @@ def test_corrupt_project_shows_an_error_and_keeps_the_session(session, tmp_path,
     assert not session.open_path(bad)
     assert errors and "broken.roto" in errors[0]
     assert session.session.name == name
+
+
+def test_transport_shows_the_frame_number_and_the_media_timecode(qapp, main_window):
+    from fractions import Fraction
+
+    from ultimate_roto.app.qt_theme import apply_theme
+
+    apply_theme(qapp)  # the stylesheet once squeezed the frame field's text to 1 px
+    try:
+        panel = main_window.transport
+        panel.set_range(0, 47, Fraction(24), "01:00:00:00")
+        panel.show_frame(14)
+        qapp.processEvents()
+        edit = panel.frame_box.lineEdit()
+        assert edit.text() == "14"
+        assert edit.width() >= edit.fontMetrics().horizontalAdvance("1001")
+        assert panel.tc_label.text() == "01:00:00:14"
+        panel.set_range(0, 47, Fraction(24), "not a timecode")  # bad input: count from zero
+        panel.show_frame(25)
+        assert panel.tc_label.text() == "00:00:01:01"
+    finally:
+        qapp.setStyleSheet("")

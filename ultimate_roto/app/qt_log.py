@@ -83,6 +83,7 @@ class QtLogPanel(QTabWidget):
         self.jobs = QTreeWidget(self)
         self.jobs.setHeaderLabels(["Job", "State", "Progress", "Time", ""])
         self.jobs.setRootIsDecorated(False)
+        self.jobs.setColumnWidth(0, 380)
         self._jobs: dict[str, tuple[QTreeWidgetItem, QProgressBar, float, QPushButton | None]] = {}
         self.addTab(log_page, "Log")
         self.addTab(self.jobs, "Jobs")

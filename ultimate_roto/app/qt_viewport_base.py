@@ -71,8 +71,10 @@ class ViewportMixin:
 
     def set_prompts(self, points, boxes, preview=None) -> None:
         """Prompt clicks ``(x, y, label)`` and boxes to draw over the image (image pixels)."""
-        self.points = [tuple(p) for p in points]
-        self.boxes = [tuple(b) for b in boxes]
+        points, boxes = [tuple(p) for p in points], [tuple(b) for b in boxes]
+        if any(len(p) != 3 for p in points) or any(len(b) != 4 for b in boxes):
+            raise ValueError("prompts are points (x, y, label) and boxes (x0, y0, x1, y1)")
+        self.points, self.boxes = points, boxes
         self.box_preview = tuple(preview) if preview is not None else None
         self.update()
 
