@@ -54,7 +54,8 @@ def as_mask(mask: np.ndarray, what: str = "mask") -> np.ndarray:
         )
     if arr.dtype == np.uint8:
         return arr.astype(np.float32) / (255.0 if arr.max(initial=0) > 1 else 1.0)
-    return np.clip(arr.astype(np.float32), 0.0, 1.0)
+    out = arr.astype(np.float32)  # a copy: clip it in place (np.clip is slow on big arrays)
+    return np.minimum(np.maximum(out, 0.0, out=out), 1.0, out=out)
 
 
 def signed_area(poly: np.ndarray) -> float:
@@ -71,12 +72,21 @@ def find_contours(mask: np.ndarray, level: float = THRESHOLD) -> list[tuple[np.n
     """
     from skimage import measure
 
-    soft = np.pad(as_mask(mask), 1)
+    full = as_mask(mask)
+    above = full >= level
+    rows, cols = np.flatnonzero(above.any(axis=1)), np.flatnonzero(above.any(axis=0))
+    if rows.size == 0:
+        return []
+    # marching squares only where the matte crosses the level: the bounding box of the pixels at
+    # or above it, grown by one pixel (values outside are below the level, like the zero pad)
+    r0, c0 = max(rows[0] - 1, 0), max(cols[0] - 1, 0)
+    soft = np.pad(full[r0 : rows[-1] + 2, c0 : cols[-1] + 2], 1)
+    offset = np.array([c0 - 1.0, r0 - 1.0])
     out = []
     for c in measure.find_contours(
         soft, level, fully_connected="high", positive_orientation="high"
     ):
-        xy = c[:-1, ::-1] - 1.0  # (row, col) → (x, y); drop the repeated end; undo the pad
+        xy = c[:-1, ::-1] + offset  # (row, col) → (x, y); drop the repeated end; undo crop + pad
         if len(xy) < 3:
             continue
         area = signed_area(xy)
@@ -168,40 +178,171 @@ def fit_segment(pts: np.ndarray, t1: np.ndarray, t2: np.ndarray) -> tuple[np.nda
     return best
 
 
+def fit_segments(
+    pts: np.ndarray, counts: np.ndarray, t1: np.ndarray, t2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`fit_segment` for many runs of samples at once (vectorised over the runs).
+
+    ``pts`` (P, 2) holds the runs back to back, ``counts`` (K,) their lengths; ``t1``/``t2``
+    (K, 2) their end tangents. Returns ``ctrl`` (K, 4, 2), the worst error (K,) and the index of
+    the worst sample within its run (K,).
+    """
+    pts = np.asarray(pts, np.float64)
+    counts = np.asarray(counts, np.int64)
+    k = len(counts)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    last = first + counts - 1
+    seg = np.repeat(np.arange(k), counts)
+    p0, p3 = pts[first], pts[last]
+    # chord-length parameters per run
+    step = np.zeros(len(pts))
+    step[1:] = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    step[first] = 0.0
+    cum = np.cumsum(step)
+    d = cum - cum[first][seg]
+    length = d[last]
+    local = np.arange(len(pts)) - first[seg]
+    u = np.where(
+        (length > 0)[seg],
+        d / np.where(length > 0, length, 1.0)[seg],
+        local / np.maximum(counts - 1, 1)[seg],
+    )
+    chord = np.linalg.norm(p3 - p0, axis=1)
+    t1s, t2s, p0s, p3s = t1[seg], t2[seg], p0[seg], p3[seg]
+    best_ctrl = np.zeros((k, 4, 2))
+    best_err = np.full(k, np.inf)
+    best_i = np.zeros(k, np.int64)
+    for _ in range(4):
+        ctrl = _generate_many(pts, u, seg, k, t1, t2, p0, p3, t1s, t2s, p0s, p3s, chord)
+        c = ctrl[seg]
+        q = _bez(c, u)
+        diff = q - pts
+        err = np.sqrt(_dot(diff, diff))
+        worst = np.maximum.reduceat(err, first)
+        # the first sample at the worst error; near-ties (rounding noise, e.g. on symmetric
+        # outlines) go to the first one so that the split point does not depend on summation order
+        at = np.flatnonzero(err >= worst[seg] - 1e-9 * (1.0 + worst[seg]))
+        _, pick = np.unique(seg[at], return_index=True)
+        arg = local[at[pick]]
+        better = worst < best_err
+        best_ctrl[better], best_err[better], best_i[better] = (
+            ctrl[better],
+            worst[better],
+            arg[better],
+        )
+        u = _reparam_many(pts, u, c, q, seg, first, last)
+    short = counts < 3
+    if short.any():
+        a, b = p0[short], p3[short]
+        best_ctrl[short] = np.stack([a, a + (b - a) / 3, b - (b - a) / 3, b], axis=1)
+        best_err[short], best_i[short] = 0.0, 0
+    return best_ctrl, best_err, best_i
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot product of (P, 2) arrays (faster than ``np.sum(a * b, axis=1)``)."""
+    return a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1]
+
+
+def _bez(c: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Per-sample cubic evaluation: ``c`` (P, 4, 2), ``u`` (P,) → (P, 2)."""
+    uu = u[:, None]
+    mt = 1.0 - uu
+    return mt**3 * c[:, 0] + 3 * mt**2 * uu * c[:, 1] + 3 * mt * uu**2 * c[:, 2] + uu**3 * c[:, 3]
+
+
+def _generate_many(pts, u, seg, k, t1, t2, p0, p3, t1s, t2s, p0s, p3s, chord):
+    """:func:`_generate` for every run at once (sums by ``np.bincount``)."""
+    mu = 1.0 - u
+    b0, b1, b2, b3 = mu**3, 3 * u * mu**2, 3 * u**2 * mu, u**3
+    a1, a2 = b1[:, None] * t1s, b2[:, None] * t2s
+    tmp = pts - (b0 + b1)[:, None] * p0s - (b2 + b3)[:, None] * p3s
+
+    def total(v, w):
+        return np.bincount(seg, _dot(v, w), minlength=k)
+
+    c00, c01, c11 = total(a1, a1), total(a1, a2), total(a2, a2)
+    x0, x1 = total(a1, tmp), total(a2, tmp)
+    det = c00 * c11 - c01 * c01
+    ok = np.abs(det) > 1e-12
+    safe = np.where(ok, det, 1.0)
+    s1 = (x0 * c11 - c01 * x1) / safe
+    s2 = (c00 * x1 - c01 * x0) / safe
+    ok &= (s1 > 1e-6 * chord) & (s2 > 1e-6 * chord)
+    al1 = np.where(ok, s1, chord / 3.0)[:, None]
+    al2 = np.where(ok, s2, chord / 3.0)[:, None]
+    return np.stack([p0, p0 + al1 * t1, p3 + al2 * t2, p3], axis=1)
+
+
+def _reparam_many(pts, u, c, q, seg, first, last):
+    """:func:`_reparam` for every run at once; ``c`` and ``q`` are per sample."""
+    d1 = 3 * (c[:, 1:] - c[:, :-1])
+    d2 = 2 * (d1[:, 1:] - d1[:, :-1])
+    uu = u[:, None]
+    q1 = (1 - uu) ** 2 * d1[:, 0] + 2 * uu * (1 - uu) * d1[:, 1] + uu**2 * d1[:, 2]
+    q2 = (1 - uu) * d2[:, 0] + uu * d2[:, 1]
+    diff = q - pts
+    num = _dot(diff, q1)
+    den = _dot(q1, q1) + _dot(diff, q2)
+    step = np.where(np.abs(den) > 1e-12, num / np.where(den == 0, 1, den), 0.0)
+    out = np.minimum(np.maximum(u - step, 0.0), 1.0)
+    out[first], out[last] = 0.0, 1.0
+    # monotone within each run: runs live in disjoint bands [2k, 2k + 1] during the scan
+    band = 2.0 * seg
+    return np.maximum.accumulate(out + band) - band
+
+
 def _arc(poly: np.ndarray) -> np.ndarray:
     """Cumulative arc length at each vertex of the closed polygon, plus the closing length."""
     seg = np.linalg.norm(np.roll(poly, -1, axis=0) - poly, axis=1)
     return np.concatenate([[0.0], np.cumsum(seg)])
 
 
-def sample_closed(poly: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Points of the closed polygon at arc lengths ``s`` (wrapped to the perimeter)."""
-    arc = _arc(poly)
+def sample_closed(poly: np.ndarray, s: np.ndarray, arc: np.ndarray | None = None) -> np.ndarray:
+    """Points of the closed polygon at arc lengths ``s`` (wrapped to the perimeter).
+
+    ``arc`` is ``_arc(poly)`` when the caller already has it (saves recomputing it per call).
+    """
+    if arc is None:
+        arc = _arc(poly)
     s = np.mod(s, arc[-1])
-    closed = np.vstack([poly, poly[:1]])
-    return np.column_stack([np.interp(s, arc, closed[:, 0]), np.interp(s, arc, closed[:, 1])])
+    # the segment of each sample, then one linear blend (cheaper than two np.interp calls)
+    j = np.minimum(np.maximum(np.searchsorted(arc, s, side="right") - 1, 0), len(poly) - 1)
+    seg = arc[j + 1] - arc[j]
+    w = np.where(seg > 0, (s - arc[j]) / np.where(seg > 0, seg, 1.0), 0.0)[..., None]
+    nxt = np.where(j + 1 < len(poly), j + 1, 0)
+    return (1.0 - w) * poly[j] + w * poly[nxt]
 
 
-def side_directions(poly: np.ndarray, s: np.ndarray, reach: float = 2.5) -> tuple:
+def side_directions(
+    poly: np.ndarray, s: np.ndarray, reach: float = 2.5, arc: np.ndarray | None = None
+) -> tuple:
     """Unit directions from the contour at ``s`` back (``-reach``) and forward (``+reach``)."""
-    here = sample_closed(poly, s)
-    back = _unit(sample_closed(poly, s - reach) - here)
-    fwd = _unit(sample_closed(poly, s + reach) - here)
+    if arc is None:
+        arc = _arc(poly)
+    here = sample_closed(poly, s, arc)
+    back = _unit(sample_closed(poly, s - reach, arc) - here)
+    fwd = _unit(sample_closed(poly, s + reach, arc) - here)
     return back, fwd
 
 
 def corner_positions(poly: np.ndarray, corner_deg: float = 60.0, reach: float = 3.0) -> np.ndarray:
     """Arc lengths of corners: local maxima of the turning angle sharper than ``corner_deg``."""
+    from scipy.ndimage import maximum_filter1d
+
     arc = _arc(poly)
     s = arc[:-1]
-    back, fwd = side_directions(poly, s, reach)
+    back, fwd = side_directions(poly, s, reach, arc)
     turn = np.degrees(np.arccos(np.clip(np.sum(-back * fwd, axis=1), -1, 1)))
     n = len(s)
     win = max(1, int(round(reach / max(arc[-1] / n, 1e-6))))
-    peaks = []
-    for i in np.flatnonzero(turn > corner_deg):
-        idx = np.arange(i - win, i + win + 1) % n
-        if turn[i] >= turn[idx].max() and not any(abs(s[i] - p) < reach for p in peaks):
+    if 2 * win + 1 > n:  # the window wraps onto itself: the maximum over the whole outline
+        local_max = np.full(n, turn.max())
+    else:
+        local_max = maximum_filter1d(turn, 2 * win + 1, mode="wrap")
+    peaks: list[float] = []
+    for i in np.flatnonzero((turn > corner_deg) & (turn >= local_max)):
+        if not any(abs(s[i] - p) < reach for p in peaks):
             peaks.append(s[i])
     return np.array(sorted(peaks))
 
@@ -215,7 +356,8 @@ def fit_closed_with_breaks(
     poly: np.ndarray, tolerance: float = 1.0, corner_deg: float = 60.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`fit_closed` plus the arc length of every control point along ``poly``."""
-    total = _arc(poly)[-1]
+    arc = _arc(poly)
+    total = arc[-1]
     breaks = list(corner_positions(poly, corner_deg))
     corners = set(breaks)
     if len(breaks) < 3:  # too few corners: add smooth break points spread along the contour
@@ -225,43 +367,54 @@ def fit_closed_with_breaks(
             set(breaks) | {start + total * k / extra for k in range(1, extra)} | {start}
         )
     spacing = max(total / max(len(poly), 1), 0.1)
-    pieces: list[tuple[float, np.ndarray]] = []
-    for a, b in zip(breaks, [*breaks[1:], breaks[0] + total], strict=True):
-        pieces += _fit_span(
-            poly,
-            a,
-            b,
-            a in corners,
-            (b % total) in corners or b in corners,
-            tolerance,
-            spacing,
-            depth=0,
-        )
+    ends = [*breaks[1:], breaks[0] + total]
+    spans = [
+        (a, b, a in corners, (b % total) in corners or b in corners)
+        for a, b in zip(breaks, ends, strict=True)
+    ]
+    pieces = _fit_spans(poly, arc, spans, tolerance, spacing)
     arcs = np.array([p[0] for p in pieces])
     return _pieces_to_points([p[1] for p in pieces]), arcs
 
 
-def _tangents(poly, s, cusp, forward):
-    back, fwd = side_directions(poly, np.array([s]))
-    if cusp:
-        return fwd[0] if forward else back[0]
-    smooth = _unit(fwd[0] - back[0])
-    return smooth if forward else -smooth
+def _span_tangents(poly, arc, s, cusp, forward):
+    """End tangents at arc lengths ``s``: one side's direction at cusps, else the smooth one."""
+    back, fwd = side_directions(poly, s, arc=arc)
+    side = fwd if forward else back
+    smooth = _unit(fwd - back)
+    return np.where(cusp[:, None], side, smooth if forward else -smooth)
 
 
-def _fit_span(poly, a, b, cusp_a, cusp_b, tol, spacing, depth):
-    n = max(int(np.ceil((b - a) / spacing)) + 1, 2)
-    s = np.linspace(a, b, n)
-    pts = sample_closed(poly, s)
-    ctrl, err, i = fit_segment(
-        pts, _tangents(poly, a, cusp_a, True), _tangents(poly, b, cusp_b, False)
-    )
-    if err <= tol or depth > 24 or n < 4:
-        return [(a, ctrl)]
-    i = min(max(i, 1), n - 2)
-    return _fit_span(poly, a, s[i], cusp_a, False, tol, spacing, depth + 1) + _fit_span(
-        poly, s[i], b, False, cusp_b, tol, spacing, depth + 1
-    )
+def _fit_spans(poly, arc, spans, tol, spacing, max_depth=24):
+    """Schneider's split-at-the-worst-sample recursion, one vectorised fit per depth level."""
+    done: list[tuple[float, np.ndarray]] = []
+    depth = 0
+    while spans:
+        a = np.array([sp[0] for sp in spans])
+        b = np.array([sp[1] for sp in spans])
+        cusp_a = np.array([sp[2] for sp in spans], bool)
+        cusp_b = np.array([sp[3] for sp in spans], bool)
+        n = np.maximum(np.ceil((b - a) / spacing).astype(np.int64) + 1, 2)
+        # linspace(a, b, n) for every span, back to back (same arithmetic as np.linspace)
+        run = np.repeat(np.arange(len(n)), n)
+        k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        step = (b - a) / (n - 1)
+        s = np.where(k == (n - 1)[run], b[run], k * step[run] + a[run])
+        pts = sample_closed(poly, s, arc)
+        t1 = _span_tangents(poly, arc, a, cusp_a, True)
+        t2 = _span_tangents(poly, arc, b, cusp_b, False)
+        ctrl, err, worst = fit_segments(pts, n, t1, t2)
+        nxt = []
+        for j, (a_j, b_j, ca, cb) in enumerate(spans):
+            if err[j] <= tol or depth > max_depth or n[j] < 4:
+                done.append((a_j, ctrl[j]))
+                continue
+            i = min(max(int(worst[j]), 1), int(n[j]) - 2)
+            mid = i * step[j] + a_j
+            nxt += [(a_j, mid, ca, False), (mid, b_j, False, cb)]
+        spans, depth = nxt, depth + 1
+    done.sort(key=lambda p: p[0])
+    return done
 
 
 def _pieces_to_points(pieces: list[np.ndarray]) -> np.ndarray:
