@@ -111,14 +111,15 @@ def main() -> None:
     ap.add_argument("--frames", default="0,5,10,15,20,25,30", help="frames per sequence")
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--quick", action="store_true", help="only the classic and baseline rows")
+    ap.add_argument("--latency", action="store_true", help="only the latency figures")
     args = ap.parse_args()
-    frames = [int(v) for v in args.frames.split(",")]
+    frames = [] if args.latency else [int(v) for v in args.frames.split(",")]
     data = list(cases(frames, 854, 480))
     print(f"{len(data)} object-frames at 854x480 from {len(synth.sequences())} sequences, "
           f"frames {frames}")  # fmt: skip
     print(f"{'variant':<15} {'box J':>6} {'F':>6} {'J&F':>6}   {'clicks J':>8} {'F':>6} {'J&F':>6}")
     base = None
-    for label, opts in VARIANTS.items():
+    for label, opts in VARIANTS.items() if data else ():
         if args.quick and label not in ("classic", "baseline 384x4"):
             continue
         seg = ClassicSegmenter(**opts)

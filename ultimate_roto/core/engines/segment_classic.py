@@ -18,15 +18,19 @@ Needs no downloaded weights. Pipeline for one object on one frame (stage functio
    prior instead of running the model (≈ 1 ms) — interactive clicking stays warm.
 3. **GrabCut at the coarse level** (≈ 35-40 ms) — ``cv2.grabCut`` with
    ``GC_INIT_WITH_MASK``, ``iterations`` = 1: outside the boxes = background, click discs
-   = sure fg/bg, inside = probable fg/bg from the prior. One iteration is both faster and
-   better than four here: further iterations drift from the (good) prior (box / clicks J&F
-   0.946 / 0.897 at 1 vs 0.941 / 0.870 for the old 384 px × 4, 41 object-frames).
+   = sure fg/bg, inside = probable fg/bg from the prior. OpenCV seeds the GMMs with
+   k-means++ from its global RNG, so it is reseeded before every call (unseeded, the same
+   prompt gave J 0.83 then 0.91 on the test cup). One iteration at 256 px is both faster
+   and better than the old 384 px × 4: further iterations drift from the (good) prior.
+   Box / clicks J&F on 41 object-frames, RNG seeds 12345 and 7: 0.946 / 0.895 and
+   0.944 / 0.881 vs 0.935 / 0.848 and 0.942 / 0.868 (192 px: 0.941 / 0.847).
 4. **Clean-up** (≈ 1 ms) — keep the connected parts that hold a foreground click (or the
    large parts when there are none), fill pin-holes.
 5. **Edge band re-cut at the fine level** (≈ 27-35 ms) — the coarse mask is upsampled; a
    ``band``-pixel ring around its edge is cut again at 384 px with the coarse colour model
-   frozen (``GC_EVAL_FREEZE_MODEL``), everything else keeps its label. Worth +0.005 box /
-   +0.013 clicks J&F over upsampling the coarse mask.
+   frozen (``GC_EVAL_FREEZE_MODEL``: one graph cut, a quarter of a GrabCut iteration's cost
+   there), everything else keeps its label. Small at 854×480 (+0.002 box / +0.003 clicks
+   J&F over upsampling the coarse mask); it keeps 1080p edges at the fine level's detail.
 6. **Edge snap at full resolution** (≈ 4-6 ms) — guided filter (He et al.) with
    ``cv2.boxFilter`` (``cv2.ximgproc`` is not in opencv-python-headless), its coefficients
    computed at ≤ 2× the fine size and upsampled (fast guided filter; 3.6× cheaper at 1080p
