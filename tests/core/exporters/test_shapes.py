@@ -127,3 +127,91 @@ def test_mismatched_sizes_and_empty_sequences():
         fit_animated(masks)
     with pytest.warns(UserWarning, match="empty"):
         assert fit_animated({1: np.zeros((10, 10), np.uint8)}) == []
+
+
+# --- the vectorised paths agree with the plain ones -------------------------------------------
+
+
+def _blob_contour():
+    m = np.zeros((90, 120), np.float32)
+    cv2.ellipse(m, (60, 45), (40, 25), 20, 0, 360, 1.0, -1)
+    cv2.rectangle(m, (0, 0), (30, 20), 1.0, -1)  # touches the image border
+    return cv2.GaussianBlur(m, (0, 0), 1.0)
+
+
+def test_cropped_contours_equal_whole_frame_marching_squares():
+    from skimage import measure
+
+    soft = _blob_contour()
+    got = S.find_contours(soft)
+    ref = measure.find_contours(np.pad(soft, 1), 0.5, fully_connected="high")
+    assert len(got) == len(ref) == 2
+    for poly, _ in got:
+        best = min(ref, key=lambda c: abs(len(c) - 1 - len(poly)))
+        xy = best[:-1, ::-1] - 1.0
+        assert len(xy) == len(poly)
+        assert {tuple(p) for p in np.round(xy, 9)} == {tuple(p) for p in np.round(poly, 9)}
+
+
+def test_sample_closed_matches_interpolation():
+    poly = S.find_contours(_blob_contour())[0][0]
+    arc = S._arc(poly)
+    s = np.linspace(-10, 2 * arc[-1], 997)
+    closed = np.vstack([poly, poly[:1]])
+    w = np.mod(s, arc[-1])
+    ref = np.column_stack([np.interp(w, arc, closed[:, 0]), np.interp(w, arc, closed[:, 1])])
+    np.testing.assert_allclose(S.sample_closed(poly, s), ref, atol=1e-9)
+
+
+def test_batched_segment_fit_equals_one_by_one():
+    poly = S.find_contours(_blob_contour())[0][0]
+    total = S._arc(poly)[-1]
+    cuts = np.sort(np.random.default_rng(1).uniform(0, total, 9))
+    runs = [
+        S.sample_closed(poly, np.linspace(a, b, max(int(b - a) + 1, 2)))
+        for a, b in zip(cuts, np.append(cuts[1:], cuts[0] + total), strict=True)
+    ]
+    runs.append(runs[0][:2])  # a two-sample run: a straight segment
+    back, fwd = S.side_directions(poly, cuts)
+    t1 = np.vstack([fwd, fwd[:1]])
+    t2 = np.vstack([np.roll(back, -1, axis=0), back[:1]])
+    ctrl, err, worst = S.fit_segments(np.concatenate(runs), [len(r) for r in runs], t1, t2)
+    for k, run in enumerate(runs):
+        c, e, i = S.fit_segment(run, t1[k], t2[k])
+        np.testing.assert_allclose(ctrl[k], c, atol=1e-7)
+        assert err[k] == pytest.approx(e, abs=1e-7)
+        assert worst[k] == i or e < 1e-6  # the index of a zero error is rounding noise
+
+
+def test_fft_start_alignment_equals_the_exhaustive_search():
+    from ultimate_roto.core.exporters import shapes_anim as A
+
+    poly = S.find_contours(_blob_contour())[0][0]
+    total = S._arc(poly)[-1]
+    fracs = np.sort(np.random.default_rng(2).uniform(0, 1, 23))
+    for true_start in (0.0, 17.3, total * 0.71):
+        prev = S.sample_closed(poly, true_start + fracs * total) + [0.7, -0.4]
+        cand = np.arange(0.0, total, max(total / 2000.0, 0.25))
+        pts = S.sample_closed(poly, (cand[:, None] + fracs * total).ravel())
+        cost = np.sum((pts.reshape(len(cand), -1, 2) - prev) ** 2, axis=(1, 2))
+        assert A._align_start(poly, fracs, prev) == pytest.approx(cand[np.argmin(cost)])
+
+
+def test_deviation_check_agrees_with_max_deviation():
+    from ultimate_roto.core.exporters import shapes_anim as A
+
+    poly = S.find_contours(_blob_contour())[0][0]
+    pts = S.fit_closed(poly, 0.9)
+    dev = S.max_deviation(pts, poly, per_segment=12)
+    contour = A._Contour(poly)
+    assert contour.within(pts, dev + 0.01) and not contour.within(pts, dev - 0.01)
+    moved = pts + [[0, 0], [1.5, 0], [0, 0]]
+    assert not contour.within(moved, 1.0)
+
+
+def test_held_matte_frames_get_identical_keys():
+    masks = _moving([1, 2, 3])
+    masks[4] = masks[5] = masks[3].copy()
+    (body, *_) = fit_animated(masks, iou_min=1.01)  # keep every key that differs
+    assert len({k.shape for k in body.keys.values()}) == 1
+    np.testing.assert_array_equal(body.at(5), body.at(3))
