@@ -379,3 +379,14 @@ def test_help_names_every_export_format_aov_and_preset():
 
     for word in (*ALL_FORMATS, *LAYER_AOVS, *preset_names()):
         assert word in JOB_FORMAT_HELP, word
+
+
+def test_mask_ops_are_validated_with_their_key_path(tmp_path):
+    base = {"version": 1, "input": "shot.mov", "exports": [{"path": "p.####.exr"}]}
+    ops = {"grow": 2, "feather": 1.5, "fill_holes": True}
+    job = parse_job({**base, "objects": [{"name": "hero", "mask_ops": ops}]}, tmp_path)
+    assert dict(job.objects[0].mask_ops) == {"grow": 2.0, "feather": 1.5, "fill_holes": 1.0}
+    with pytest.raises(JobError, match=r"objects\[0\]\.mask_ops: unknown mask setting 'grwo'"):
+        parse_job({**base, "objects": [{"name": "hero", "mask_ops": {"grwo": 2}}]}, tmp_path)
+    with pytest.raises(JobError, match=r"objects\[0\]\.mask_ops"):
+        parse_job({**base, "objects": [{"name": "hero", "mask_ops": {"feather": -1}}]}, tmp_path)

@@ -21,7 +21,9 @@ job file format, version 1 (JSON, or YAML with the same keys):
        "prompts": [{"frame": 12,         source pixels, x right, y down
                     "points": [[640, 360, 1], [100, 80, 0]],   [x, y, 1=include 0=exclude]
                     "box": [500, 200, 780, 700],               [x0, y0, x1, y1]
-                    "text": "person in red"}]}
+                    "text": "person in red"}],
+       "mask_ops": {"fill_holes": -1, "remove_islands": 50,   optional clean-up of the
+                    "grow": 2, "feather": 1.5}}            tracked masks (px; -1 = all holes)
     ],
     "steps": [],                         processing in order, e.g. ["segment", "propagate",
                                          "refine", "depth"] (those installed in this version)

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ultimate_roto.core.errors import JobError
+from ultimate_roto.core.errors import InputError, JobError
 from ultimate_roto.core.job_help import JOB_FORMAT_HELP as JOB_FORMAT_HELP  # re-exported
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ _TOP_KEYS = (
     "engines",
     "exports",
 )
-_OBJECT_KEYS = ("name", "prompts")
+_OBJECT_KEYS = ("name", "prompts", "mask_ops")
 _PROMPT_KEYS = ("frame", "points", "box", "text")
 
 
@@ -54,6 +54,9 @@ class ObjectSpec:
 
     name: str
     prompts: tuple[Prompt, ...] = ()
+    #: Per-object mask clean-up (core.engines.maskops: fill_holes, remove_islands, grow,
+    #: feather), applied to the tracked masks before refine and the exports.
+    mask_ops: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -275,6 +278,21 @@ def _missing(value: Any) -> str:
     )
 
 
+def _mask_ops(value: Any, where: str) -> Mapping[str, float]:
+    if value is None:
+        return MappingProxyType({})
+    _want(value, dict, where, "an object of mask settings", '{"grow": 2, "feather": 1.5}')
+    from ultimate_roto.core.engines.maskops import validate_settings
+
+    try:
+        validate_settings(value)
+    except JobError:
+        raise
+    except InputError as exc:
+        raise _fail(where, exc.message, exc.hint or "see --help") from None
+    return MappingProxyType({k: float(v) for k, v in value.items()})
+
+
 def _objects(value: Any) -> tuple[ObjectSpec, ...]:
     _want(value, list, "objects", "a list of objects", '[{"name": "hero", "prompts": [...]}]')
     seen: set[str] = set()
@@ -298,7 +316,9 @@ def _objects(value: Any) -> tuple[ObjectSpec, ...]:
         prompts = _want(obj.get("prompts", []), list, f"{where}.prompts", "a list", "[]")
         result.append(
             ObjectSpec(
-                name, tuple(_prompt(p, f"{where}.prompts[{j}]") for j, p in enumerate(prompts))
+                name,
+                tuple(_prompt(p, f"{where}.prompts[{j}]") for j, p in enumerate(prompts)),
+                _mask_ops(obj.get("mask_ops"), f"{where}.mask_ops"),
             )
         )
     return tuple(result)

@@ -23,7 +23,7 @@ from ultimate_roto.core.errors import InputError, ProcessingError
 from ultimate_roto.core.jobspec import check_against_media, parse_job
 from ultimate_roto.core.media import open_media, probe
 from ultimate_roto.core.pipeline.runner import run_job
-from ultimate_roto.core.pipeline.steps import LayerStore, StepContext
+from ultimate_roto.core.pipeline.steps import LayerStore, StepContext, get_step
 from ultimate_roto.core.progress import Progress
 from ultimate_roto.core.project.masks import MaskStore
 
@@ -259,3 +259,22 @@ def test_text_only_prompt_needs_an_engine_that_reads_text(shot, clean_registry):
         make_job(folder, obj, ["segment"], objects=[words])
     with pytest.raises(InputError, match="cannot read text prompts"):
         make_job(folder, obj, ["segment"], engines={"segment": "segment.classic"}, objects=[words])
+
+
+def test_mask_ops_grow_the_tracked_masks(shot):
+    folder, _, obj = shot
+    plain = make_job(folder, obj, ["segment", "propagate"], [])
+    grown = make_job(
+        folder, obj, ["segment", "propagate"], [], objects=[{**obj, "mask_ops": {"grow": 3}}]
+    )
+    areas = []
+    for job in (plain, grown):
+        masks, lines = MaskStore(W, H), []
+        with open_media(job.input) as reader:
+            ctx = context(job, masks, LayerStore(), reader, lines)
+            for name in ("segment", "propagate"):
+                get_step(name).fn(ctx)
+        areas.append([int((masks.get("cup", n) >= 128).sum()) for n in ctx.frames])
+        if job is grown:
+            assert any("mask ops on 'cup': grow 3" in line for line in lines)
+    assert all(g > p for p, g in zip(*areas, strict=True))  # every frame, keyframes included

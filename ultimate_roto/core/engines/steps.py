@@ -137,6 +137,8 @@ def segment_step(ctx: StepContext) -> None:
         cover = ", ".join(f"{f}: {float(np.mean(m >= 0.5)):.1%}" for f, m in masks.items())
         ctx.log(f"segment '{obj.name}' with {spec.id}: frame coverage {cover}")
     ctx.results["segment"] = {"engine": spec.id, "frames": done}
+    if "propagate" not in ctx.job.steps:  # else propagate applies them to every frame
+        apply_mask_ops(ctx)
 
 
 def propagate_step(ctx: StepContext) -> None:
@@ -157,6 +159,22 @@ def propagate_step(ctx: StepContext) -> None:
         reports[obj.name] = report
         ctx.log(f"propagate '{obj.name}' with {spec.id}: {report.summary()}")
     ctx.results["propagate"] = {"engine": spec.id, "tracks": reports}
+    apply_mask_ops(ctx)
+
+
+def apply_mask_ops(ctx: StepContext) -> None:
+    """Each object's ``mask_ops`` on its finished masks (after tracking, before refine and the
+    exports, so every consumer sees the same cleaned masks; keyframes were tracked raw)."""
+    from ultimate_roto.core.engines.maskops import apply_ops
+
+    for obj in ctx.job.objects:
+        if not obj.mask_ops:
+            continue
+        for n in ctx.masks.frames(obj.name):
+            mask = apply_ops(ctx.masks.get(obj.name, n).astype(np.float32) / 255.0, obj.mask_ops)
+            ctx.masks.set(obj.name, n, np.rint(mask * 255.0).astype(np.uint8))
+        ops = ", ".join(f"{k} {v:g}" for k, v in obj.mask_ops.items())
+        ctx.log(f"mask ops on '{obj.name}': {ops}")
 
 
 def refine_step(ctx: StepContext) -> None:
