@@ -35,15 +35,23 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-pick_python() {
+find_python() {
   for py in python3.12 python3.11 python3.10 python3; do
     if command -v "$py" >/dev/null 2>&1 &&
-       "$py" -c 'import sys; raise SystemExit(sys.version_info < (3, 10))' 2>/dev/null; then
+       "$py" -c 'import sys, ensurepip, venv; raise SystemExit(sys.version_info < (3, 10))' \
+         2>/dev/null; then
       echo "$py"; return 0
     fi
   done
-  echo "error: Python >= 3.10 is needed (apt-get install python3 python3-venv)" >&2
-  exit 2
+  return 1
+}
+
+pick_python() {
+  # A bare Debian has no Python, or one without venv/ensurepip (python3-venv): install them.
+  find_python || { apt_install python3 python3-venv python3-dev >&2 && find_python; } || {
+    echo "error: Python >= 3.10 with venv is needed (apt-get install python3 python3-venv)" >&2
+    exit 2
+  }
 }
 
 # make_venv DIR EXTRAS: a virtualenv with torch first, then the project with EXTRAS.
