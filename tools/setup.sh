@@ -36,7 +36,7 @@ apt_install() {
 }
 
 find_python() {
-  for py in python3.12 python3.11 python3.10 python3; do
+  for py in python3.11 python3.12 python3.10 python3; do  # 3.11 first: the project's tested one
     if command -v "$py" >/dev/null 2>&1 &&
        "$py" -c 'import sys, ensurepip, venv; raise SystemExit(sys.version_info < (3, 10))' \
          2>/dev/null; then
