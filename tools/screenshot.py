@@ -105,8 +105,9 @@ def shoot(output: Path, media: str | None) -> int:
     from ultimate_roto.app.qt_main import make_application, open_initial
     from ultimate_roto.app.qt_mainwindow import QtMainWindow
 
-    app = make_application()
     folder = Path(tempfile.mkdtemp())
+    os.environ["ULTIMATE_ROTO_SETTINGS"] = str(folder / "settings.json")  # the user's stay
+    app = make_application()
     settings = QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat)
     settings.setValue("autosave_dir", str(folder / "autosave"))
     win = QtMainWindow(settings)

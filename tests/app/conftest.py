@@ -16,6 +16,17 @@ import pytest  # noqa: E402
 import ultimate_roto.app  # noqa: E402,F401  (applies the PySide6 None-refcount guard first)
 
 
+@pytest.fixture(autouse=True)
+def user_settings_file(tmp_path, monkeypatch):
+    """The shared user settings file (core.settings) of every test: private, in tmp_path."""
+    path = tmp_path / "user_settings.json"
+    monkeypatch.setenv("ULTIMATE_ROTO_SETTINGS", str(path))
+    from ultimate_roto.core.engines import models
+
+    yield path
+    models.set_models_dir(None)  # the window applies the preference process-wide
+
+
 @pytest.fixture
 def settings(tmp_path, qapp):
     """A private INI QSettings; also points the default user scope at tmp_path."""

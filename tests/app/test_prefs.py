@@ -1,14 +1,22 @@
-"""Preferences: general page persists in QSettings, applies to the window, rejects bad values."""
+"""Preferences: the shared user settings file (core.settings), migration from QSettings,
+applied to the window (models folder, device, autosave), bad values rejected."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from ultimate_roto.app.qt_mainwindow import QtMainWindow
 from ultimate_roto.app.qt_prefs import Preferences
+from ultimate_roto.core import settings as core_settings
 
 
-def test_preferences_persist_and_apply(qtbot, main_window, settings, tmp_path):
+def test_preferences_persist_in_the_shared_file_and_apply(
+    qtbot, main_window, settings, tmp_path, user_settings_file
+):
+    from ultimate_roto.core.engines import models
+
     dialog = main_window.show_preferences()
     page = dialog.general
     page.ram.setValue(2048)
@@ -17,12 +25,18 @@ def test_preferences_persist_and_apply(qtbot, main_window, settings, tmp_path):
     page.device.setCurrentText("cpu")
     page.models_dir.setText(str(tmp_path / "models"))
     page.autosave.setValue(30)
-    page.theme.setCurrentText("system")
+    page.theme.setCurrentText("light")
     dialog.accept()
     expected = Preferences(2048, 512, str(tmp_path / "cache"), "cpu", str(tmp_path / "models"),
-                           30, "system")  # fmt: skip
+                           30, "light")  # fmt: skip
     assert main_window.prefs == expected
     assert main_window.autosaver is not None and main_window.autosaver.interval_s == 30
+    assert models.models_dir() == tmp_path / "models"
+    # what --batch reads: the same file, through core.settings
+    data = core_settings.load_settings()
+    assert data["cache"]["ram_mb"] == 2048 and data["device"] == "cpu"
+    assert data["models_dir"] == str(tmp_path / "models") and data["autosave_interval_s"] == 30
+    assert not settings.contains("preferences/device")  # not in QSettings any more
     main_window.close()
     again = QtMainWindow(settings)
     qtbot.addWidget(again)
@@ -31,6 +45,31 @@ def test_preferences_persist_and_apply(qtbot, main_window, settings, tmp_path):
     assert reopened.general.prefs() == expected
     reopened.reject()
     again.close()
+
+
+def test_keys_the_gui_does_not_edit_are_kept(user_settings_file):
+    user_settings_file.write_text(json.dumps({"cache": {"kind_mb": {"embedding": 512}}}))
+    Preferences(ram_mb=1024).save()
+    data = json.loads(user_settings_file.read_text())
+    assert data["cache"]["kind_mb"] == {"embedding": 512} and data["cache"]["ram_mb"] == 1024
+
+
+def test_legacy_qsettings_values_move_into_the_file_once(settings, user_settings_file):
+    settings.setValue("preferences/ram_mb", 3000)
+    settings.setValue("preferences/device", "cpu")
+    settings.setValue("preferences/theme", "system")  # the old name of the light theme
+    settings.setValue("preferences/autosave_s", "oops")  # unreadable: the default stays
+    prefs = Preferences.load(settings)
+    assert (prefs.ram_mb, prefs.device, prefs.theme, prefs.autosave_s) == (
+        3000,
+        "cpu",
+        "light",
+        120,
+    )
+    assert json.loads(user_settings_file.read_text())["device"] == "cpu"
+    assert not settings.contains("preferences/ram_mb")
+    settings.setValue("preferences/device", "cuda")  # the file wins from now on
+    assert Preferences.load(settings).device == "cpu"
 
 
 def test_cache_preferences_size_the_frame_cache(qtbot, main_window, tmp_path):
@@ -42,13 +81,19 @@ def test_cache_preferences_size_the_frame_cache(qtbot, main_window, tmp_path):
     assert stats.ram_budget == 300 * 1024 * 1024
 
 
-def test_bad_stored_preferences_fall_back_to_defaults(settings):
-    settings.setValue("preferences/device", "quantum")
-    settings.setValue("preferences/ram_mb", "lots")
+def test_bad_settings_file_gives_defaults_and_bad_values_are_refused(
+    main_window, settings, user_settings_file
+):
+    user_settings_file.write_text('{"device": "quantum", "cache": {"ram_mb": -1}}')
     prefs = Preferences.load(settings)
-    assert prefs.device == "auto" and prefs.ram_mb == Preferences().ram_mb
+    assert prefs == Preferences()
     with pytest.raises(ValueError, match="theme"):
-        Preferences(theme="neon").save(settings)
+        Preferences(theme="neon").save()
+    dialog = main_window.show_preferences()
+    dialog.general.ram.setValue(10)  # below the 64 MB floor
+    dialog.accept()
+    assert dialog.isVisible() and "too small" in dialog.error.text()
+    dialog.reject()
 
 
 def test_keyboard_conflict_keeps_the_dialog_open(main_window):

@@ -233,7 +233,7 @@ def test_export_mattes_writes_png_files(qtbot, session, tmp_path):
     seed_keyframe(win, obj, first)
     out = tmp_path / "out"
     spec = {"format": "png", "what": "mask", "path": "{object}/matte.####.png"}
-    job = win.export(ExportRequest(spec, str(out), (first, first + 1), obj))
+    job = win.export(ExportRequest((spec,), str(out), (first, first + 1)))
     with qtbot.waitSignal(job.finished, timeout=8000) as done:
         pass
     assert done.args[0] == "done", done.args
@@ -245,6 +245,7 @@ def test_export_mattes_writes_png_files(qtbot, session, tmp_path):
 
 def test_export_dialog_rejects_a_bad_template(session):
     dialog = session.export_dialog()
+    dialog.format.setCurrentIndex(dialog.format.findData("png"))
     dialog.template.setText("plate.png")  # an image sequence needs a frame token
     dialog.accept()
     assert dialog.isVisible() and "plate.png" in dialog.error.text()

@@ -78,6 +78,14 @@ def pytest_unconfigure(config):
             _XVFB.kill()
 
 
+@pytest.fixture(autouse=True)
+def user_settings_file(tmp_path, monkeypatch):
+    """The shared user settings file (core.settings): private to the test."""
+    path = tmp_path / "user_settings.json"
+    monkeypatch.setenv("ULTIMATE_ROTO_SETTINGS", str(path))
+    return path
+
+
 @pytest.fixture
 def gl_viewport(qtbot):
     """A shown 64x48 QtViewport with a live GL context."""

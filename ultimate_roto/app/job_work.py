@@ -1,26 +1,25 @@
-"""Qt-free work of the GUI jobs (propagate, refine, export), run on pool threads.
+"""Qt-free work of the GUI jobs (propagate, refine, warm-up), run on pool threads.
 
 Each function takes immutable inputs captured on the GUI thread (a frame reader, compressed
-mask snapshots, settings) and reports results through ``emit(frame, payload)``; it never
-touches the document, so a cancelled job leaves nothing half-applied.
+mask snapshots, settings), calls the core operations the batch steps use
+(``run_segment.load_engine``, ``run_propagate.propagate_object``, ``run_refine.refine_object``)
+and reports results through ``emit(frame, payload)``; it never touches the document, so a
+cancelled job leaves nothing half-applied.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ultimate_roto.app.qt_segment import engine_image, to_uint8
 from ultimate_roto.core.errors import InputError
-from ultimate_roto.core.media.types import MediaInfo
 from ultimate_roto.core.progress import Progress
 from ultimate_roto.core.project.masks import EncodedMask
 
 Emit = Callable[[int, Any], None]
-DIRECTIONS = ("forward", "backward", "both")
 
 
 def decode(enc: EncodedMask | None, shape: tuple[int, int]) -> np.ndarray:
@@ -30,6 +29,11 @@ def decode(enc: EncodedMask | None, shape: tuple[int, int]) -> np.ndarray:
         x0, y0, x1, y1 = enc.bbox
         out[y0:y1, x0:x1] = enc.crop()
     return out
+
+
+def to_uint8(mask: np.ndarray) -> np.ndarray:
+    """An engine mask (float in [0, 1]) as the document's uint8 coverage."""
+    return np.ascontiguousarray((np.clip(mask, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
 
 
 @dataclass(frozen=True)
@@ -43,60 +47,59 @@ class MaskJobInput:
     shape: tuple[int, int]  # (height, width)
     colorspace: str
     engine: str = "auto"
-    device: str = "cpu"
+    device: str | None = None  # None: load_engine picks (the "auto" preference)
     options: dict[str, Any] = field(default_factory=dict)
 
+    def frame_fn(self, read: Callable[[int], np.ndarray]) -> Callable[[int], np.ndarray]:
+        """``get_frame(n)``: display-referred RGB as the engines take it."""
+        from ultimate_roto.core.engines.run_segment import display_rgb
 
-def propagation_span(current: int, in_out: tuple[int, int], direction: str) -> tuple[int, int]:
-    """Frames to (re)compute: current→out, in→current or the whole in/out range."""
-    if direction not in DIRECTIONS:
-        raise InputError(f"unknown direction '{direction}'", hint=f"use one of {DIRECTIONS}")
-    first, last = in_out
-    if not first <= current <= last:
-        raise InputError(
-            f"frame {current} is outside the in/out range {first}-{last}",
-            hint="move the playhead inside the range, or widen it with I and O",
-        )
-    return {"forward": (current, last), "backward": (first, current), "both": (first, last)}[
-        direction
-    ]
+        return lambda n: display_rgb(read(n), self.colorspace)
 
 
 def propagate(
     job: MaskJobInput,
     read: Callable[[int], np.ndarray],
-    span: tuple[int, int],
-    shot_range: tuple[int, int],
+    frames: tuple[int, int],
+    direction: str,
     progress: Progress,
     emit: Emit,
+    only: tuple[int, int] | None = None,
 ) -> str:
-    """Propagate the keyframe masks over ``span``; emits ``(frame, (uint8 mask, occluded))``."""
-    from ultimate_roto.core.engines import registry
-    from ultimate_roto.core.engines.keyframes import propagate_span
+    """Propagate the keyframes inside ``frames`` (inclusive) in ``direction``; emits
+    ``(frame, (uint8 mask, occluded))`` for every non-keyframe (inside ``only`` when given:
+    the affected span of an edited keyframe)."""
+    from ultimate_roto.core.engines.run_propagate import TrackReport, propagate_object
+    from ultimate_roto.core.engines.run_segment import load_engine
 
+    lo, hi = frames
     keys = {
-        k: decode(job.masks.get(k), job.shape).astype(np.float32) / 255.0
+        k: decode(job.masks.get(k), job.shape)
         for k in job.keyframes
-        if k in job.masks
+        if k in job.masks and lo <= k <= hi
     }
     if not keys:
         raise InputError(
-            f"object '{job.name}' has no keyframe with a mask",
+            f"object '{job.name}' has no keyframe with a mask in frames {lo}-{hi}",
             hint="click prompts on a frame first (that frame becomes a keyframe)",
         )
-    engine = registry.create(registry.resolve("propagate", job.engine), device=job.device)
+    _spec, engine = load_engine("propagate", job.engine, device=job.device)
+    report = TrackReport()
     count = 0
-    for frame, mask, info in propagate_span(
+    for n, mask, info in propagate_object(
         engine,
-        lambda n: engine_image(read(n), job.colorspace),
+        job.frame_fn(read),
         keys,
-        span,
-        shot_range=shot_range,
+        range(lo, hi + 1),
+        direction=direction,
+        report=report,
         progress=progress,
     ):
-        emit(frame, (to_uint8(mask), bool(info.occluded)))
+        if n in keys or (only is not None and not only[0] <= n <= only[1]):
+            continue
+        emit(n, (to_uint8(mask), bool(info.occluded)))
         count += 1
-    return f"propagated {job.name} over {count} frames ({span[0]}-{span[1]})"
+    return f"propagated {job.name} over {count} frames: {report.summary()}"
 
 
 def mask_ops_settings(obj_mask_ops: Any) -> dict[str, float]:
@@ -107,17 +110,24 @@ def mask_ops_settings(obj_mask_ops: Any) -> dict[str, float]:
     }
 
 
+def ops_active(ops: Mapping[str, float]) -> bool:
+    """True when the settings change a mask at all."""
+    return any(float(v) for v in ops.values())
+
+
 def refine(
     job: MaskJobInput,
     read: Callable[[int], np.ndarray],
     frames: list[int],
-    ops: dict[str, float],
     progress: Progress,
     emit: Emit,
 ) -> str:
-    """Refine the edges of every existing mask in ``frames``; emits ``(frame, uint8 alpha)``."""
-    from ultimate_roto.core.engines import registry
-    from ultimate_roto.core.engines.maskops import apply_ops
+    """Refine the edges of every existing mask in ``frames``; emits ``(frame, uint8 alpha)``.
+
+    The object's grow/feather stay non-destructive: the overlay and the exports apply them.
+    """
+    from ultimate_roto.core.engines.run_refine import refine_object
+    from ultimate_roto.core.engines.run_segment import load_engine
 
     todo = [f for f in frames if f in job.masks]
     if not todo:
@@ -125,90 +135,26 @@ def refine(
             f"object '{job.name}' has no mask in frames {frames[0]}-{frames[-1]}",
             hint="segment or propagate the object first",
         )
-    engine = registry.create(
-        registry.resolve("refine", job.engine), device=job.device, **job.options
-    )
-    for i, frame in enumerate(todo):
-        progress.check_aborted()
-        mask = decode(job.masks[frame], job.shape).astype(np.float32) / 255.0
-        alpha = engine.refine(engine_image(read(frame), job.colorspace), mask)
-        emit(frame, to_uint8(apply_ops(alpha, ops)))
-        progress.report((i + 1) / len(todo), f"refined frame {frame} ({i + 1}/{len(todo)})")
-    return f"refined {job.name} on {len(todo)} frames"
-
-
-class FrameReader:
-    """A MediaReader over a thread-safe frame function (the session's cached provider)."""
-
-    def __init__(self, info: MediaInfo, read: Callable[[int], np.ndarray]) -> None:
-        self.info = info
-        self._read = read
-
-    def read(self, frame: int) -> np.ndarray:
-        return self._read(frame)
-
-    def close(self) -> None:
-        return None
-
-    def __enter__(self) -> FrameReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class MaskReader(FrameReader):
-    """Frames of an object's masks as float32 RGB (the matte in every channel)."""
-
-    def __init__(self, info: MediaInfo, masks: Mapping[int, EncodedMask]) -> None:
-        shape = (info.height, info.width)
-        super().__init__(
-            replace(info, channels=3, colorspace_guess="Linear", pixel_type="float"),
-            lambda n: np.repeat(
-                (decode(masks.get(n), shape).astype(np.float32) / 255.0)[..., None], 3, axis=2
-            ),
-        )
-
-
-def register_mask_kind() -> None:
-    """Make "mask" a known export kind (a matte: not colour managed)."""
-    from ultimate_roto.core.exporters.spec import WHAT_KINDS, WhatKind, register_what
-
-    if "mask" not in WHAT_KINDS:
-        register_what(
-            WhatKind(
-                "mask",
-                formats=("exr", "png", "tiff", "dpx"),
-                colour_managed=False,
-                description="an object's matte",
-            )
-        )
-
-
-def export(
-    reader: FrameReader,
-    spec_dict: dict[str, Any],
-    output_dir: str,
-    frames: list[int],
-    colorspace: str,
-    progress: Progress,
-    emit: Emit,
-    object_name: str | None = None,
-) -> str:
-    """Write ``frames`` through core convert (plate conversion or matte export)."""
-    from ultimate_roto.core.exporters.spec import ExportSpec
-    from ultimate_roto.core.pipeline.convert import convert
-
-    register_mask_kind()
-    spec = ExportSpec.from_dict(spec_dict, where="export")
-    result = convert(
-        reader,
-        spec,
-        output_dir,
-        frames,
-        src_colorspace=colorspace,
+    _spec, engine = load_engine("refine", job.engine, device=job.device, options=job.options)
+    count = 0
+    for n, alpha in refine_object(
+        engine,
+        job.frame_fn(read),
+        lambda n: decode(job.masks.get(n), job.shape),
+        todo,
+        obj=job.name,
         progress=progress,
-        object=object_name,
-    )
-    what = "mattes of " + object_name if object_name else "plate"
-    return f"wrote {len(result.written)} file(s) of the {what} to {output_dir}"
+    ):
+        emit(n, to_uint8(alpha))
+        count += 1
+    return f"refined {job.name} on {count} frames"
+
+
+def warm_up(progress: Progress, emit: Emit) -> str:
+    """Compile refine.classic's numba kernels once, off the GUI thread (2-3 s the first time)."""
+    from ultimate_roto.core.engines import refine_classic
+
+    progress.report(0.1, "compiling the matting kernels")
+    refine_classic.warm_up()
+    progress.report(1.0, "ready")
+    return "refine engine warmed up"

@@ -37,6 +37,7 @@ from ultimate_roto.app.qt_tools import QtToolController
 from ultimate_roto.app.qt_transport import QtTimelinePanel
 from ultimate_roto.app.qt_viewer import QtViewerPanel
 from ultimate_roto.app.qt_window_file import WindowFileMixin, open_reader
+from ultimate_roto.app.qt_window_jobs import WindowJobsMixin
 from ultimate_roto.app.qt_window_work import WindowWorkMixin
 from ultimate_roto.core.media.types import MediaReader
 from ultimate_roto.core.project import Autosaver
@@ -57,7 +58,7 @@ DOCKS = (  # object name, title, area
 __all__ = ["DOCKS", "QtMainWindow", "open_reader"]
 
 
-class QtMainWindow(WindowFileMixin, WindowWorkMixin, QMainWindow):
+class QtMainWindow(WindowFileMixin, WindowWorkMixin, WindowJobsMixin, QMainWindow):
     """Main window. ``settings`` defaults to the application's QSettings (tests pass their own)."""
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
@@ -73,7 +74,9 @@ class QtMainWindow(WindowFileMixin, WindowWorkMixin, QMainWindow):
         self.segmenter: QtSegmentWorker | None = None
         self.autosaver: Autosaver | None = None
         self._recovered: Path | None = None
+        self._propagated: dict[str, tuple[int, int]] = {}  # object → span propagated
         self.prefs = Preferences.load(self.settings)
+        self.prefs.apply_models_dir()
         self.autosave_dir = Path(
             str(self.settings.value("autosave_dir", "")) or paths.user_cache_dir() / "autosave"
         )
@@ -397,8 +400,10 @@ class QtMainWindow(WindowFileMixin, WindowWorkMixin, QMainWindow):
         return dialog
 
     def apply_preferences(self, prefs: Preferences) -> None:
-        """Theme now; autosave interval now; cache budgets with the next opened media."""
+        """Theme, models folder, device and autosave interval now; cache budgets with the next
+        opened media (the frames cached so far stay valid)."""
         self.prefs = prefs
+        prefs.apply_models_dir()
         app = QApplication.instance()
         if app is not None:
             apply_theme(app, prefs.theme)

@@ -1,8 +1,18 @@
-"""Preferences: cache budgets, device, models folder, autosave, theme (QSettings) and key bindings."""
+"""Preferences: the user settings file shared with --batch (core.settings) and key bindings.
+
+Cache budgets, device, models folder, autosave interval and theme live in ``core.settings``'
+JSON file (``ULTIMATE_ROTO_SETTINGS`` names another one), so a batch run on the same machine
+uses what the user chose here. Values an older version kept in QSettings (group
+``preferences``) are moved into that file once. Keyboard bindings stay in QSettings.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+import contextlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
@@ -12,6 +22,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -21,17 +32,22 @@ from PySide6.QtWidgets import (
 )
 
 from ultimate_roto.app.qt_shortcuts import QtActionRegistry, QtKeyboardPage
+from ultimate_roto.core import settings as core_settings
+from ultimate_roto.core.errors import RotoError
 
-GROUP = "preferences"
-DEVICES = ("auto", "cpu", "cuda", "mps")
-THEMES = ("dark", "system")
+log = logging.getLogger(__name__)
+LEGACY_GROUP = "preferences"  # QSettings group of versions before the shared settings file
+DEVICES = core_settings.DEVICES
+THEMES = core_settings.THEMES
+_LEGACY_THEMES = {"system": "light"}
 
 
 @dataclass
 class Preferences:
-    """User preferences (QSettings group ``preferences``); 0 MB disk = no disk cache tier."""
+    """The GUI's view of the user settings; 0 MB RAM = automatic (25 % of memory), 0 MB disk =
+    no disk tier, empty folders = the defaults."""
 
-    ram_mb: int = 4096
+    ram_mb: int = 0
     disk_mb: int = 0
     disk_dir: str = ""
     device: str = "auto"
@@ -40,44 +56,125 @@ class Preferences:
     theme: str = "dark"
 
     def validate(self) -> None:
-        if self.device not in DEVICES:
-            raise ValueError(f"device '{self.device}' is not one of {DEVICES}")
-        if self.theme not in THEMES:
-            raise ValueError(f"theme '{self.theme}' is not one of {THEMES}")
-        if self.ram_mb < 64 or self.disk_mb < 0 or self.autosave_s < 0:
-            raise ValueError("cache sizes and the autosave interval must not be negative")
+        """ValueError naming the bad value (the core validation, in GUI terms)."""
+        if 0 < self.ram_mb < 64:
+            raise ValueError(f"a {self.ram_mb} MB frame cache is too small (0 = automatic)")
+        try:
+            core_settings.validate(self.to_settings())
+        except RotoError as exc:
+            raise ValueError(str(exc)) from None
+
+    # -- the shared file -------------------------------------------------------------------
+    @classmethod
+    def from_settings(cls, data: dict[str, Any]) -> Preferences:
+        cache = data["cache"]
+        return cls(
+            ram_mb=int(cache.get("ram_mb") or 0),
+            disk_mb=int(cache.get("disk_mb") or 0),
+            disk_dir=str(cache.get("disk_dir") or ""),
+            device=data["device"],
+            models_dir=str(data["models_dir"] or ""),
+            autosave_s=int(data["autosave_interval_s"]),
+            theme=data["theme"],
+        )
+
+    def to_settings(self, base: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Core settings with these values over ``base`` (keeps e.g. ``cache.kind_mb``)."""
+        out = dict(base or {})
+        cache = dict(out.get("cache") or {})
+        cache.update(
+            ram_mb=self.ram_mb or None, disk_mb=self.disk_mb, disk_dir=self.disk_dir or None
+        )
+        out.update(
+            cache=cache,
+            device=self.device,
+            models_dir=self.models_dir or None,
+            autosave_interval_s=self.autosave_s,
+            theme=self.theme,
+        )
+        return out
 
     @classmethod
-    def load(cls, settings: QSettings) -> Preferences:
-        """Stored values over the defaults; unreadable entries fall back to their default."""
-        prefs = cls()
-        for f in fields(cls):
-            raw = settings.value(f"{GROUP}/{f.name}")
-            if raw is None:
-                continue
-            try:
-                value = int(raw) if f.type in ("int", int) else str(raw)
-            except (TypeError, ValueError):
-                continue
-            setattr(prefs, f.name, value)
+    def load(
+        cls, qsettings: QSettings | None = None, path: str | Path | None = None
+    ) -> Preferences:
+        """The settings file's values (after a one-time move of legacy QSettings values);
+        an unreadable file gives the defaults and a logged warning (it is not overwritten
+        until the user saves)."""
+        where = Path(path) if path is not None else core_settings.settings_path()
+        if qsettings is not None:
+            migrate_legacy(qsettings, where)
         try:
-            prefs.validate()
-        except ValueError:
+            return cls.from_settings(core_settings.load_settings(where))
+        except RotoError as exc:
+            log.warning("preferences: %s; using the defaults", exc)
             return cls()
-        return prefs
 
-    def save(self, settings: QSettings) -> None:
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write into the shared settings file (keeping the keys the GUI does not edit)."""
         self.validate()
-        for key, value in asdict(self).items():
-            settings.setValue(f"{GROUP}/{key}", value)
-        settings.sync()
+        where = Path(path) if path is not None else core_settings.settings_path()
+        try:
+            base = core_settings.load_settings(where)
+        except RotoError:
+            base = None
+        try:
+            return core_settings.save_settings(self.to_settings(base), where)
+        except RotoError as exc:
+            raise ValueError(str(exc)) from None
+
+    # -- what the window applies -----------------------------------------------------------
+    @property
+    def engine_device(self) -> str | None:
+        """The device for ``run_segment.load_engine``: None lets it choose ("auto")."""
+        return None if self.device == "auto" else self.device
 
     def cache_settings(self) -> dict[str, object]:
-        """core.cache.settings form (``budgets_from_settings``)."""
-        out: dict[str, object] = {"ram_mb": self.ram_mb, "disk_mb": self.disk_mb}
-        if self.disk_mb and self.disk_dir:
-            out["disk_dir"] = self.disk_dir
-        return out
+        """core.cache.settings form (``budgets_from_settings``); omitted values = defaults."""
+        return core_settings.cache_settings(self.to_settings())
+
+    def apply_models_dir(self) -> None:
+        """Point the model catalogue at the chosen folder (None: its default)."""
+        from ultimate_roto.core.engines import models
+
+        models.set_models_dir(self.models_dir or None)
+
+
+def migrate_legacy(qsettings: QSettings, path: Path) -> bool:
+    """Move ``preferences/*`` QSettings values into the settings file once; True if moved.
+
+    Only when the file does not exist yet (the file wins); unreadable values are dropped.
+    The QSettings group is removed afterwards, so this runs once.
+    """
+    qsettings.beginGroup(LEGACY_GROUP)
+    keys = qsettings.childKeys()
+    raw = {k: qsettings.value(k) for k in keys}
+    qsettings.endGroup()
+    if not keys:
+        return False
+    if not path.exists():
+        prefs = Preferences()
+        for name in ("ram_mb", "disk_mb", "autosave_s"):
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                setattr(prefs, name, int(raw[name]))
+        for name in ("disk_dir", "device", "models_dir", "theme"):
+            if raw.get(name) is not None:
+                setattr(prefs, name, str(raw[name]))
+        prefs.theme = _LEGACY_THEMES.get(prefs.theme, prefs.theme)
+        try:
+            prefs.validate()
+        except ValueError as exc:
+            log.warning("old preferences not moved (%s); using the defaults", exc)
+            prefs = Preferences()
+        try:
+            prefs.save(path)
+        except ValueError as exc:  # unwritable: keep the QSettings values for the next start
+            log.warning("old preferences not moved: %s", exc)
+            return False
+        log.info("moved the preferences from QSettings into %s", path)
+    qsettings.remove(LEGACY_GROUP)
+    qsettings.sync()
+    return True
 
 
 def _folder_row(edit: QLineEdit, parent: QWidget, title: str) -> QHBoxLayout:
@@ -95,13 +192,14 @@ def _folder_row(edit: QLineEdit, parent: QWidget, title: str) -> QHBoxLayout:
 
 
 class QtGeneralPage(QWidget):
-    """Editors for :class:`Preferences`."""
+    """Editors for :class:`Preferences`, with the settings file they go to."""
 
     def __init__(self, prefs: Preferences, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ram = QSpinBox(self)
-        self.ram.setRange(64, 1024 * 1024)
+        self.ram.setRange(0, 1024 * 1024)
         self.ram.setSuffix(" MB")
+        self.ram.setSpecialValueText("automatic (25 % of RAM)")
         self.disk = QSpinBox(self)
         self.disk.setRange(0, 16 * 1024 * 1024)
         self.disk.setSuffix(" MB")
@@ -111,13 +209,16 @@ class QtGeneralPage(QWidget):
         self.device = QComboBox(self)
         self.device.addItems(list(DEVICES))
         self.models_dir = QLineEdit(self)
-        self.models_dir.setPlaceholderText("default: the Hugging Face cache")
+        self.models_dir.setPlaceholderText("default: the user cache's models folder")
         self.autosave = QSpinBox(self)
         self.autosave.setRange(0, 3600)
         self.autosave.setSuffix(" s")
         self.autosave.setSpecialValueText("off")
         self.theme = QComboBox(self)
         self.theme.addItems(list(THEMES))
+        self.where = QLabel(f"Saved in {core_settings.settings_path()} (also read by --batch)")
+        self.where.setWordWrap(True)
+        self.where.setStyleSheet("color: palette(mid);")
         form = QFormLayout(self)
         form.addRow("Frame cache (RAM)", self.ram)
         form.addRow("Disk cache", self.disk)
@@ -126,6 +227,7 @@ class QtGeneralPage(QWidget):
         form.addRow("Models folder", _folder_row(self.models_dir, self, "Models folder"))
         form.addRow("Autosave every", self.autosave)
         form.addRow("Theme", self.theme)
+        form.addRow(self.where)
         self.show_prefs(prefs)
 
     def show_prefs(self, p: Preferences) -> None:
@@ -150,7 +252,7 @@ class QtGeneralPage(QWidget):
 
 
 class QtPreferencesDialog(QDialog):
-    """Edit > Preferences: a General page and the Keyboard page; OK saves both."""
+    """Edit > Preferences: a General page (settings file) and the Keyboard page (QSettings)."""
 
     preferences_changed = Signal(object)  # Preferences
 
@@ -166,6 +268,9 @@ class QtPreferencesDialog(QDialog):
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.general, "General")
         self.tabs.addTab(self.keyboard, "Keyboard")
+        self.error = QLabel("", self)
+        self.error.setStyleSheet("color: #ff6a6a;")
+        self.error.setWordWrap(True)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -175,6 +280,7 @@ class QtPreferencesDialog(QDialog):
         self.keyboard.conflicts_changed.connect(lambda bad: ok.setEnabled(not bad))
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
+        layout.addWidget(self.error)
         layout.addWidget(self.buttons)
 
     # the keyboard page's parts, as the shortcut tests know them
@@ -187,10 +293,20 @@ class QtPreferencesDialog(QDialog):
         return self.keyboard.conflict_label
 
     def accept(self) -> None:
+        prefs = self.general.prefs()
+        try:
+            prefs.validate()
+        except ValueError as exc:
+            self.error.setText(str(exc))
+            self.tabs.setCurrentWidget(self.general)
+            return
         if not self.keyboard.apply():
             self.tabs.setCurrentWidget(self.keyboard)
             return
-        prefs = self.general.prefs()
-        prefs.save(self.settings)
+        try:
+            prefs.save()
+        except ValueError as exc:  # an unwritable settings file: say so, keep the dialog
+            self.error.setText(str(exc))
+            return
         self.preferences_changed.emit(prefs)
         super().accept()

@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 
+from ultimate_roto.app.job_work import to_uint8
+from ultimate_roto.core.engines.run_segment import display_rgb, load_engine, segment_frame
 from ultimate_roto.core.errors import RotoError
 
 log = logging.getLogger(__name__)
-SCENE_LINEAR = ("Linear", "ACEScg", "ACES2065-1")
 
 
 @dataclass(frozen=True)
@@ -29,33 +30,16 @@ class SegmentRequest:
     points: tuple[tuple[float, float, int], ...]
     boxes: tuple[tuple[float, float, float, float], ...]
     name: str = ""
-    device: str = "cpu"
+    device: str | None = None  # None: load_engine picks the best device for torch engines
 
+    def prompts(self) -> list[Any]:
+        """Engine prompts: one per box (the clicks go with the first), or the clicks alone."""
+        from ultimate_roto.core.engines.base import Prompt
 
-def engine_image(frame: np.ndarray, colorspace: str) -> np.ndarray:
-    """Display-referred float32 RGB for the engines (scene-linear plates are encoded first)."""
-    rgb = np.asarray(frame, np.float32)[..., :3]
-    if colorspace in SCENE_LINEAR:
-        from ultimate_roto.core.media import colour
-
-        rgb = colour.to_display(rgb, colorspace)
-    return np.ascontiguousarray(np.clip(rgb, 0.0, 1.0), dtype=np.float32)
-
-
-def to_uint8(mask: np.ndarray) -> np.ndarray:
-    """An engine mask (float in [0, 1]) as the document's uint8 coverage."""
-    return np.ascontiguousarray((np.clip(mask, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
-
-
-def segment_prompts(engine: Any, image: np.ndarray, req: SegmentRequest) -> np.ndarray:
-    """Run ``engine`` on the request's clicks and boxes (one Prompt per box, clicks on the first)."""
-    from ultimate_roto.core.engines.base import Prompt
-
-    prompts = [
-        Prompt(req.frame, req.points if i == 0 else (), box, name=req.name)
-        for i, box in enumerate(req.boxes)
-    ] or [Prompt(req.frame, req.points, name=req.name)]
-    return engine.segment(image, prompts)
+        return [
+            Prompt(self.frame, self.points if i == 0 else (), box, name=self.name)
+            for i, box in enumerate(self.boxes)
+        ] or [Prompt(self.frame, self.points, name=self.name)]
 
 
 class _Drain(QRunnable):
@@ -134,8 +118,8 @@ class QtSegmentWorker(QObject):
             started = time.perf_counter()
             try:
                 engine = self._engine(req)
-                image = engine_image(self._read(req.frame), self._colorspace)
-                mask = to_uint8(segment_prompts(engine, image, req))
+                image = display_rgb(self._read(req.frame), self._colorspace)
+                mask = to_uint8(segment_frame(engine, image, req.prompts(), obj=req.name))
             except (RotoError, ValueError, OSError) as exc:
                 self._failed.emit(req.id, req.obj_id, req.frame, str(exc))
                 continue
@@ -146,12 +130,9 @@ class QtSegmentWorker(QObject):
             self._finished.emit(req.id, req.obj_id, req.frame, mask, time.perf_counter() - started)
 
     def _engine(self, req: SegmentRequest) -> Any:
-        from ultimate_roto.core.engines import registry
-
         key = (req.engine, req.device)
         if key not in self._engines:
-            spec = registry.resolve("segment", req.engine)
-            self._engines[key] = registry.create(spec, device=req.device)
+            self._engines[key] = load_engine("segment", req.engine, device=req.device)[1]
         return self._engines[key]
 
     def shutdown(self, timeout_s: float = 30.0) -> bool:

@@ -52,11 +52,11 @@ def stylesheet() -> str:
         return ""
 
 
-THEMES = ("dark", "system")
+THEMES = ("dark", "light")
 
 
 def apply_theme(app: QApplication, theme: str = "dark") -> None:
-    """ "dark": the VFX look; "system": Fusion with the platform's own palette, no stylesheet."""
+    """ "dark": the VFX look; "light": Fusion with the standard light palette, no stylesheet."""
     if theme not in THEMES:
         raise ValueError(f"unknown theme '{theme}'; expected one of {THEMES}")
     app.setStyle("Fusion")

@@ -115,6 +115,7 @@ class WindowFileMixin:
         if self.project is not None:
             self.project.deleteLater()
         self.project = project
+        self._propagated = {}
         project.stack_changed.connect(self._stack_changed)
         project.dirty_changed.connect(self.setWindowModified)
         project.keyframes_changed.connect(lambda _id: self._refresh_keys())
