@@ -21,6 +21,7 @@ def user_settings_file(tmp_path, monkeypatch):
     """The shared user settings file (core.settings) of every test: private, in tmp_path."""
     path = tmp_path / "user_settings.json"
     monkeypatch.setenv("ULTIMATE_ROTO_SETTINGS", str(path))
+    monkeypatch.setenv("ULTIMATE_ROTO_MODELS", str(tmp_path / "models"))  # not the user's
     from ultimate_roto.core.engines import models
 
     yield path

@@ -249,6 +249,6 @@ class QtExportDialog(QDialog):
         try:
             self.result_request = self.request()
         except RotoError as exc:
-            self.error.setText(str(exc) + (f" — {exc.hint}" if exc.hint else ""))
+            self.error.setText(str(exc))
             return
         super().accept()

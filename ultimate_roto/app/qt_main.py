@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from ultimate_roto import __version__, paths
 from ultimate_roto.app.array_reader import generated_shot
+from ultimate_roto.app.qt_lifecycle import QtFileOpenFilter, QtSignalBridge
 from ultimate_roto.app.qt_mainwindow import QtMainWindow
 from ultimate_roto.app.qt_theme import apply_theme, icon
 
@@ -66,5 +67,15 @@ def run_app(args: Sequence[str] = ()) -> int:
     app = make_application()
     win = QtMainWindow()
     win.show()
+    files = QtFileOpenFilter(win.open_path, app)  # macOS: files opened from Finder/Dock
+    app.installEventFilter(files)
+    signals = QtSignalBridge(parent=app)  # SIGTERM/SIGINT: close cleanly, keep the autosave
+    signals.received.connect(lambda _sig: win.close_for_signal())
     open_initial(win, list(args))
-    return int(app.exec())
+    win.system.detect_device(win.prefs.device)
+    win.warm_up_engines()  # numba JIT of the refine engine, off the GUI thread
+    try:
+        return int(app.exec())
+    finally:
+        signals.close()
+        app.removeEventFilter(files)

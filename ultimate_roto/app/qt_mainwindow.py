@@ -24,6 +24,7 @@ from ultimate_roto.app.qt_history import QtHistoryPanel
 from ultimate_roto.app.qt_jobs import QtJobManager
 from ultimate_roto.app.qt_layers import QtLayersPanel
 from ultimate_roto.app.qt_log import QtLogPanel
+from ultimate_roto.app.qt_models import QtModelsPanel
 from ultimate_roto.app.qt_panels import TOOLS, QtInspector, QtThumbnailStrip, QtToolPalette
 from ultimate_roto.app.qt_playback import QtPlayback
 from ultimate_roto.app.qt_prefs import Preferences, QtPreferencesDialog
@@ -49,6 +50,7 @@ DOCKS = (  # object name, title, area
     ("inspector", "Inspector", Qt.DockWidgetArea.RightDockWidgetArea),
     ("history", "History", Qt.DockWidgetArea.RightDockWidgetArea),
     ("system", "System", Qt.DockWidgetArea.RightDockWidgetArea),
+    ("models", "Models", Qt.DockWidgetArea.RightDockWidgetArea),
     ("thumbnails", "Thumbnails", Qt.DockWidgetArea.BottomDockWidgetArea),
     ("timeline", "Timeline", Qt.DockWidgetArea.BottomDockWidgetArea),
     ("log", "Log / Jobs", Qt.DockWidgetArea.BottomDockWidgetArea),
@@ -110,6 +112,7 @@ class QtMainWindow(WindowFileMixin, WindowWorkMixin, WindowJobsMixin, QMainWindo
         self.thumbnails = QtThumbnailStrip(self)
         self.log_panel = QtLogPanel(self)
         self.system = QtSystemPanel(parent=self)
+        self.models_panel = QtModelsPanel(self.jobs, self)
         icons = {name: icon(name) for name in TOOLS}
         self.tool_palette = QtToolPalette(self.registry.actions, icons, self)
         self.tool_label = QLabel("Tool: Select", self)
@@ -126,6 +129,7 @@ class QtMainWindow(WindowFileMixin, WindowWorkMixin, WindowJobsMixin, QMainWindo
             "inspector": self.inspector_scroll,
             "history": self.history,
             "system": self.system,
+            "models": self.models_panel,
             "thumbnails": self.thumbnails,
             "timeline": self.transport,
             "log": self.log_panel,
@@ -145,6 +149,7 @@ class QtMainWindow(WindowFileMixin, WindowWorkMixin, WindowJobsMixin, QMainWindo
         self.splitDockWidget(self.docks["layers"], self.docks["inspector"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["inspector"], self.docks["history"])
         self.tabifyDockWidget(self.docks["history"], self.docks["system"])
+        self.tabifyDockWidget(self.docks["system"], self.docks["models"])
         self.splitDockWidget(
             self.docks["thumbnails"], self.docks["timeline"], Qt.Orientation.Vertical
         )
@@ -402,8 +407,11 @@ class QtMainWindow(WindowFileMixin, WindowWorkMixin, WindowJobsMixin, QMainWindo
     def apply_preferences(self, prefs: Preferences) -> None:
         """Theme, models folder, device and autosave interval now; cache budgets with the next
         opened media (the frames cached so far stay valid)."""
-        self.prefs = prefs
+        old, self.prefs = self.prefs, prefs
         prefs.apply_models_dir()
+        self.models_panel.refresh()
+        if prefs.device != old.device:
+            self.system.detect_device(prefs.device)
         app = QApplication.instance()
         if app is not None:
             apply_theme(app, prefs.theme)
@@ -418,17 +426,28 @@ class QtMainWindow(WindowFileMixin, WindowWorkMixin, WindowJobsMixin, QMainWindo
         )
 
     # -- shutdown --------------------------------------------------------------------------
+    def close_for_signal(self) -> bool:
+        """SIGTERM/SIGINT: close without questions; unsaved work stays in the autosave (the
+        next start offers it back)."""
+        self._signal_close = True
+        return self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if not self.confirm_discard("closing"):
+        by_signal = getattr(self, "_signal_close", False)
+        if not by_signal and not self.confirm_discard("closing"):
             event.ignore()
             return
+        keep = by_signal and self.project is not None and self.project.doc.modified
+        if keep and self.autosaver is not None:
+            self.autosaver.save_now()
         self.save_layout()
         for dock in self.docks.values():  # floating docks are top-level windows of their own
             if dock.isFloating():
                 dock.hide()
         self.playback.stop()
         self._close_session()
-        self._stop_autosave(discard=True)
+        self._stop_autosave(discard=not keep)
+        self.system.wait_detection()
         logging.getLogger("ultimate_roto").removeHandler(self.log_panel.bridge)
         super().closeEvent(event)
         app = QApplication.instance()
