@@ -111,3 +111,23 @@ def test_context_recreated_when_redocked(qtbot):
     assert view.contexts_initialised > contexts  # a new context, textures uploaded again
     assert np.abs(rgb - first).max() <= 1 and first[2] >= 190
     win.close()
+
+
+def test_unchanged_frame_is_not_uploaded_again_and_rgb_reads_alpha_one(qtbot, gl_viewport):
+    frame = np.full((48, 64, 3), 0.25, np.float32)
+    gl_viewport.set_frame(frame)
+    qtbot.waitUntil(lambda: gl_viewport.uploads >= 1)
+    sent = gl_viewport.uploads
+    gl_viewport.set_frame(frame)  # the same cached array: nothing to send
+    gl_viewport.repaint()
+    assert gl_viewport.uploads == sent
+    assert gl_viewport.frame is frame  # kept as given: no RGBA copy per frame
+    assert gl_viewport.pixel_value(3, 3) == (0.25, 0.25, 0.25, 1.0)
+    gl_viewport.set_channel("A")  # an RGB texture samples alpha as 1
+    image = gl_viewport.grabFramebuffer()
+    assert image.pixelColor(32, 24).red() == 255
+    gl_viewport.set_frame(np.full((48, 64, 3), 0.5, np.float32))
+    gl_viewport.repaint()
+    qtbot.waitUntil(lambda: gl_viewport.uploads == sent + 1)
+    with pytest.raises(ValueError):
+        gl_viewport.set_frame(np.zeros((4, 4, 5), np.float32))

@@ -44,6 +44,23 @@ def as_rgba(frame: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
+def as_display(frame: np.ndarray) -> np.ndarray:
+    """Frame as float32 (H, W, 3|4) for display: greys repeat, RGB stays 3 channels (no alpha
+    copy: a 1080p RGBA concatenation costs more than the GPU upload); rejects other shapes."""
+    a = np.asarray(frame)
+    if a.ndim == 3 and a.shape[2] == 3 and a.dtype == np.float32 and a.flags.c_contiguous:
+        return a  # the common case: a cached float frame is shown as it is (read-only)
+    if a.ndim == 3 and a.shape[2] == 4:
+        return as_rgba(frame)
+    rgba = as_rgba(frame) if a.ndim != 3 or a.shape[2] != 3 else None
+    if rgba is not None:
+        return np.ascontiguousarray(rgba[..., :3])
+    out = a.astype(np.float32, copy=False)
+    if np.issubdtype(a.dtype, np.integer):
+        out = out / float(np.iinfo(a.dtype).max)
+    return np.ascontiguousarray(out)
+
+
 def srgb_encode(c: np.ndarray) -> np.ndarray:
     c = np.maximum(c, 0.0)
     return np.where(c <= 0.0031308, 12.92 * c, 1.055 * np.power(c, 1.0 / 2.4) - 0.055)
@@ -69,7 +86,8 @@ def display(rgba: np.ndarray, s: DisplaySettings, mask: np.ndarray | None = None
     if idx in (1, 2, 3):
         c = np.repeat(c[..., idx - 1 : idx], 3, axis=2)
     elif idx == 4:
-        c = np.repeat(rgba[..., 3:4], 3, axis=2)
+        alpha = rgba[..., 3:4] if rgba.shape[2] > 3 else np.ones_like(rgba[..., :1])
+        c = np.repeat(alpha, 3, axis=2)
     elif idx == 5:
         c = np.repeat((c @ _LUMA)[..., None], 3, axis=2)
     if s.linear:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 
 import numpy as np
 from OpenGL import GL
@@ -36,6 +37,26 @@ def load_shader_sources() -> tuple[str, str]:
     return (folder / "display.vert").read_text(), (folder / "display.frag").read_text()
 
 
+#: How frames reach the texture (benchmarks/bench_viewport.py, llvmpipe, cached 1080p RGB):
+#: "float" RGB32F from the float32 frame as read: 29 ms, 35 fps scrub (default);
+#: "half" RGB16F from a numpy float16 copy: 51 ms (the CPU conversion costs more than it
+#: saves); "half-driver" RGB16F from float32 data (the driver converts);
+#: the former RGBA32F with an alpha concatenated per frame: 44 ms, 23 fps.
+UPLOAD = os.environ.get("ULTIMATE_ROTO_VIEWPORT_UPLOAD", "float")
+
+
+def upload_format(frame: np.ndarray) -> tuple[int, int, int, np.ndarray]:
+    """(internal format, format, type, data) for a float32 (H, W, 3|4) frame."""
+    rgb = frame.shape[2] == 3
+    fmt = GL.GL_RGB if rgb else GL.GL_RGBA
+    if UPLOAD in ("half", "half-driver"):
+        internal = GL.GL_RGB16F if rgb else GL.GL_RGBA16F
+        if UPLOAD == "half-driver":
+            return internal, fmt, GL.GL_FLOAT, frame
+        return internal, fmt, GL.GL_HALF_FLOAT, frame.astype(np.float16)
+    return (GL.GL_RGB32F if rgb else GL.GL_RGBA32F), fmt, GL.GL_FLOAT, frame
+
+
 class QtViewport(ViewportMixin, QOpenGLWidget):
     """The main image viewer. ``set_frame`` stores data; GL work happens only in paintGL."""
 
@@ -53,6 +74,7 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         self._tex_key: tuple | None = None
         self._mask_key: tuple | None = None
         self.texture_allocations = 0  # glTexImage2D calls for the image (tests check reuse)
+        self.uploads = 0  # image uploads (tests check that an unchanged frame is not re-sent)
         self.contexts_initialised = 0
         self.gl_error: str | None = None
 
@@ -140,19 +162,17 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
     def _upload(self) -> None:
         GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
         if self._frame_dirty and self.frame is not None:
-            h, w = self.frame.shape[:2]
-            key = (w, h, GL.GL_RGBA32F)
+            h, w, c = self.frame.shape
+            internal, fmt, kind, data = upload_format(self.frame)
+            key = (w, h, internal)
             GL.glBindTexture(GL.GL_TEXTURE_2D, self._gl["image"])
             if key != self._tex_key:
-                GL.glTexImage2D(
-                    GL.GL_TEXTURE_2D, 0, GL.GL_RGBA32F, w, h, 0, GL.GL_RGBA, GL.GL_FLOAT, self.frame
-                )
+                GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, internal, w, h, 0, fmt, kind, data)
                 self._tex_key = key
                 self.texture_allocations += 1
             else:
-                GL.glTexSubImage2D(
-                    GL.GL_TEXTURE_2D, 0, 0, 0, w, h, GL.GL_RGBA, GL.GL_FLOAT, self.frame
-                )
+                GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, w, h, fmt, kind, data)
+            self.uploads += 1
             self._frame_dirty = False
         if self._mask_dirty:
             mask = self.mask if self.mask is not None else np.zeros((1, 1), np.uint8)

@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen, QWheelEvent
 
-from ultimate_roto.app.display_cpu import CHANNELS, DisplaySettings, as_rgba, mask_to_uint8
+from ultimate_roto.app.display_cpu import CHANNELS, DisplaySettings, as_display, mask_to_uint8
 from ultimate_roto.app.view_math import ViewTransform, wheel_factor
 
 # Signals the concrete classes declare (PySide6 signals must live on the QObject subclass):
@@ -21,7 +21,8 @@ class ViewportMixin:
     def _init_viewport(self) -> None:
         self.view = ViewTransform()
         self.settings = DisplaySettings()
-        self.frame: np.ndarray | None = None  # CPU copy, float32 RGBA: the readout's source
+        self.frame: np.ndarray | None = None  # float32 RGB(A): the readout's source
+        self._source: np.ndarray | None = None  # the array last given to set_frame
         self.mask: np.ndarray | None = None  # uint8 coverage
         self._frame_dirty = False
         self._mask_dirty = False
@@ -38,18 +39,22 @@ class ViewportMixin:
 
     # -- data ------------------------------------------------------------------------------
     def set_frame(self, frame: np.ndarray) -> None:
-        """Show ``frame`` (H, W[, C]); stores a float32 RGBA copy and schedules a repaint."""
-        rgba = as_rgba(frame)
-        if self.view.set_image_size(rgba.shape[1], rgba.shape[0]) or self.frame is None:
+        """Show ``frame`` (H, W[, C]) and schedule a repaint. Float RGB is kept as given (no
+        copy: cached frames are read-only); showing the same array again uploads nothing."""
+        if frame is self._source and self.frame is not None:
+            self.update()
+            return
+        rgb = as_display(frame)
+        if self.view.set_image_size(rgb.shape[1], rgb.shape[0]) or self.frame is None:
             self._fit_pending = True
-        self.frame = rgba
+        self.frame, self._source = rgb, frame
         self._frame_dirty = True
         if self._fit_pending and self.width() > 1:
             self.fit()
         self.update()
 
     def clear_frame(self) -> None:
-        self.frame = None
+        self.frame = self._source = None
         self.update()
 
     def set_mask(self, mask: np.ndarray | None, colour: tuple[float, float, float] | None = None):
@@ -204,8 +209,8 @@ class ViewportMixin:
             0 <= y < self.frame.shape[0] and 0 <= x < self.frame.shape[1]
         ):
             return None
-        r, g, b, a = (float(v) for v in self.frame[y, x])
-        return r, g, b, a
+        px = self.frame[y, x]
+        return float(px[0]), float(px[1]), float(px[2]), float(px[3]) if px.size > 3 else 1.0
 
     def _readout(self, wx: float, wy: float) -> None:
         if self.frame is None:
