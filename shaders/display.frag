@@ -1,6 +1,8 @@
 #version 330 core
-// Display transform: exposure (stops), channel isolation, sRGB encoding of linear data, gamma,
-// then the mask overlay tinted with the object's colour and an outline from neighbouring texels.
+// Display transform: exposure (stops), channel isolation, then an OCIO display/view baked into a
+// 3D LUT (log2 shaper for scene-linear input) or the fixed sRGB encoding of linear data, gamma,
+// the colour-mapped depth overlay (near warm, far cool), then the mask overlay tinted with the
+// object's colour and an outline from neighbouring texels. Twin: app/display_cpu.py.
 in vec2 v_uv;
 out vec4 frag_colour;
 
@@ -14,6 +16,16 @@ uniform bool u_overlay;        // draw the mask overlay
 uniform vec3 u_overlay_colour; // object colour
 uniform float u_overlay_opacity;
 uniform vec2 u_mask_texel;     // 1 / mask size
+uniform sampler3D u_lut;       // OCIO display/view, RGB float, (s, t, p) = (r, g, b) 0..1
+uniform bool u_use_lut;        // a view is chosen: the LUT replaces the sRGB encoding
+uniform float u_lut_size;      // texels per axis
+uniform bool u_log_shaper;     // LUT input = (log2(c) - lo) / (hi - lo), else clamp(c, 0, 1)
+uniform vec2 u_shaper_range;   // (lo, hi) stops of the log2 shaper
+uniform sampler2D u_depth;     // R32F depth normalised 0 near .. 1 far
+uniform bool u_depth_on;
+uniform float u_depth_opacity;
+uniform vec3 u_depth_near;
+uniform vec3 u_depth_far;
 
 float srgb_encode(float c) {
     c = max(c, 0.0);
@@ -29,6 +41,20 @@ vec3 isolate(vec4 c) {
     return c.rgb;
 }
 
+vec3 apply_lut(vec3 c) {
+    vec3 x;
+    if (u_log_shaper) {
+        float lo = u_shaper_range.x;
+        float hi = u_shaper_range.y;
+        x = (log2(max(c, vec3(exp2(lo)))) - lo) / (hi - lo);
+    } else {
+        x = c;
+    }
+    x = clamp(x, 0.0, 1.0);
+    // texel centres: coordinate 0 -> 0.5 / n, 1 -> (n - 0.5) / n
+    return texture(u_lut, (x * (u_lut_size - 1.0) + 0.5) / u_lut_size).rgb;
+}
+
 float outline(vec2 uv) {
     float here = step(0.5, texture(u_mask, uv).r);
     float diff = 0.0;
@@ -42,10 +68,16 @@ float outline(vec2 uv) {
 void main() {
     vec4 src = texture(u_image, v_uv);
     vec3 c = isolate(vec4(src.rgb * exp2(u_exposure), src.a));
-    if (u_linear) {
+    if (u_use_lut) {
+        c = apply_lut(c);
+    } else if (u_linear) {
         c = vec3(srgb_encode(c.r), srgb_encode(c.g), srgb_encode(c.b));
     }
     c = pow(max(c, vec3(0.0)), vec3(1.0 / max(u_gamma, 1e-4)));
+    if (u_depth_on) {
+        float d = texture(u_depth, v_uv).r;
+        c = mix(c, mix(u_depth_near, u_depth_far, d), u_depth_opacity);
+    }
     if (u_overlay) {
         float m = texture(u_mask, v_uv).r;
         c = mix(c, u_overlay_colour, m * u_overlay_opacity);

@@ -131,3 +131,74 @@ def test_unchanged_frame_is_not_uploaded_again_and_rgb_reads_alpha_one(qtbot, gl
     qtbot.waitUntil(lambda: gl_viewport.uploads == sent + 1)
     with pytest.raises(ValueError):
         gl_viewport.set_frame(np.zeros((4, 4, 5), np.float32))
+
+
+@pytest.mark.parametrize(
+    ("source", "view"),
+    [
+        ("Linear", None),  # the default view (ACES 2.0 SDR) on the log2 shaper
+        ("sRGB", "Video (colorimetric)"),
+        ("Linear", "Un-tone-mapped"),
+    ],
+)
+def test_display_view_lut_matches_the_reference(gl_viewport, source, view):
+    rng = np.random.default_rng(3)
+    frame = np.ascontiguousarray(rng.uniform(0.0, 4.0, (48, 64, 3)).astype(np.float32))
+    frame[:, :32] = [0.02, 0.18, 0.9]
+    gl_viewport.set_source_colourspace(source)
+    gl_viewport.set_display_view("sRGB - Display", view)
+    gl_viewport.settings.exposure = 0.5
+    gl_viewport.set_frame(frame)
+    assert gl_viewport.gl_error is None and gl_viewport.lut is not None
+    expected = to_uint8(display(as_rgba(frame), gl_viewport.settings, lut=gl_viewport.lut)).astype(
+        int
+    )
+    gl_viewport.one_to_one()
+    img = gl_viewport.grabFramebuffer()
+    worst = 0
+    for y in range(0, 48, 5):
+        for x in range(0, 64, 5):
+            wx, wy = gl_viewport.view.image_to_widget(x + 0.5, y + 0.5)
+            c = img.pixelColor(int(wx), int(wy))
+            px = np.array([c.red(), c.green(), c.blue()])
+            worst = max(worst, int(np.abs(px - expected[y, x]).max()))
+    assert worst <= 2
+    assert gl_viewport.lut_uploads == 1  # baked and uploaded once, not per frame
+    gl_viewport.set_frame(frame * 0.5)
+    gl_viewport.grabFramebuffer()
+    assert gl_viewport.lut_uploads == 1
+
+
+def test_unknown_view_is_refused_and_the_previous_view_kept(gl_viewport):
+    from ultimate_roto.core.errors import InputError
+
+    gl_viewport.set_display_view("sRGB - Display", "Video (colorimetric)")
+    before = gl_viewport.lut
+    with pytest.raises(InputError, match="unknown view 'Nope'"):
+        gl_viewport.set_display_view("sRGB - Display", "Nope")
+    with pytest.raises(InputError, match="unknown display"):
+        gl_viewport.set_display_view("Not a display", None)
+    assert gl_viewport.lut is before and gl_viewport.lut.view == "Video (colorimetric)"
+    gl_viewport.set_display_view(None)
+    assert gl_viewport.lut is None
+
+
+def test_depth_overlay_matches_the_reference(gl_viewport):
+    frame = flat([0.3, 0.3, 0.3])
+    depth = np.tile(np.linspace(1.0, 50.0, 64, dtype=np.float32), (48, 1))
+    gl_viewport.set_frame(frame)
+    gl_viewport.set_depth(depth)
+    gl_viewport.one_to_one()
+    plain = centre_rgb(gl_viewport)
+    assert np.abs(plain - round(0.3 * 255)).max() <= 1  # hidden until toggled
+    gl_viewport.set_depth_visible(True)
+    expected = to_uint8(
+        display(as_rgba(frame), gl_viewport.settings, depth=gl_viewport.depth)
+    ).astype(int)
+    img = gl_viewport.grabFramebuffer()
+    for x in (0, 20, 40, 63):
+        wx, wy = gl_viewport.view.image_to_widget(x + 0.5, 24.5)
+        c = img.pixelColor(int(wx), int(wy))
+        assert np.abs(np.array([c.red(), c.green(), c.blue()]) - expected[24, x]).max() <= 2
+    near, far = expected[24, 0], expected[24, 63]
+    assert near[0] > near[2] and far[2] > far[0]  # near warm, far cool

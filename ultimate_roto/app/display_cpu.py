@@ -21,6 +21,8 @@ class DisplaySettings:
     overlay_visible: bool = True
     overlay_colour: tuple[float, float, float] = (1.0, 0.35, 0.1)
     overlay_opacity: float = 0.45
+    depth_visible: bool = False  # colour-mapped depth overlay (near warm, far cool)
+    depth_opacity: float = 0.6
 
     @property
     def channel_index(self) -> int:
@@ -79,8 +81,17 @@ def outline(mask: np.ndarray) -> np.ndarray:
     return np.clip(diff, 0.0, 1.0)
 
 
-def display(rgba: np.ndarray, s: DisplaySettings, mask: np.ndarray | None = None) -> np.ndarray:
-    """Display-referred float RGB (H, W, 3) in [0, 1], exactly what the shader computes."""
+def display(
+    rgba: np.ndarray,
+    s: DisplaySettings,
+    mask: np.ndarray | None = None,
+    lut: DisplayLut | None = None,
+    depth: np.ndarray | None = None,
+) -> np.ndarray:
+    """Display-referred float RGB (H, W, 3) in [0, 1], exactly what the shader computes.
+
+    ``lut`` (an OCIO display/view) replaces the sRGB encoding; ``depth`` is normalised depth
+    (see ``normalise_depth``) drawn when ``s.depth_visible``."""
     c = rgba[..., :3] * np.float32(2.0**s.exposure)
     idx = s.channel_index
     if idx in (1, 2, 3):
@@ -90,9 +101,13 @@ def display(rgba: np.ndarray, s: DisplaySettings, mask: np.ndarray | None = None
         c = np.repeat(alpha, 3, axis=2)
     elif idx == 5:
         c = np.repeat((c @ _LUMA)[..., None], 3, axis=2)
-    if s.linear:
+    if lut is not None:
+        c = apply_lut3d(c, lut)
+    elif s.linear:
         c = srgb_encode(c)
     c = np.power(np.maximum(c, 0.0), 1.0 / max(s.gamma, 1e-4))
+    if s.depth_visible and depth is not None and depth.shape == rgba.shape[:2]:
+        c = c + (depth_colour(depth) - c) * np.float32(s.depth_opacity)
     if s.overlay_visible and mask is not None and mask.shape == rgba.shape[:2]:
         col = np.asarray(s.overlay_colour, np.float32)
         m = mask[..., None].astype(np.float32) * s.overlay_opacity
@@ -100,6 +115,90 @@ def display(rgba: np.ndarray, s: DisplaySettings, mask: np.ndarray | None = None
         o = outline(mask)[..., None]
         c = c * (1.0 - o) + col * o
     return np.clip(c, 0.0, 1.0).astype(np.float32)
+
+
+#: Log2 shaper of scene-linear input before the 3D LUT: 0..1 LUT inputs cover 2^-12 .. 2^6
+#: (about 0.00024 .. 64 linear); values outside are clamped to the ends.
+LOG2_RANGE = (-12.0, 6.0)
+DEPTH_NEAR = (1.0, 0.3, 0.05)  # warm
+DEPTH_FAR = (0.05, 0.35, 1.0)  # cool
+
+
+@dataclass(frozen=True)
+class DisplayLut:
+    """A baked OCIO display/view transform: ``table[b, g, r]`` float32 (N, N, N, 3) sampled on
+    0..1 inputs, after ``shaper`` (None: input clamped to 0..1; (lo, hi): log2 range)."""
+
+    table: np.ndarray
+    shaper: tuple[float, float] | None
+    display: str
+    view: str
+    source: str
+
+    @property
+    def size(self) -> int:
+        return int(self.table.shape[0])
+
+
+def shape_input(c: np.ndarray, shaper: tuple[float, float] | None) -> np.ndarray:
+    """LUT coordinates 0..1 of colours ``c`` (identity clamp or log2 shaper)."""
+    if shaper is None:
+        return np.clip(c, 0.0, 1.0).astype(np.float32)
+    lo, hi = shaper
+    x = (np.log2(np.maximum(c, np.float32(2.0**lo))) - lo) / (hi - lo)
+    return np.clip(x, 0.0, 1.0).astype(np.float32)
+
+
+def shaper_inverse(x: np.ndarray, shaper: tuple[float, float] | None) -> np.ndarray:
+    """Colour values at LUT coordinates ``x`` (for baking the table)."""
+    if shaper is None:
+        return x.astype(np.float32)
+    lo, hi = shaper
+    return np.exp2(lo + x * (hi - lo)).astype(np.float32)
+
+
+def apply_lut3d(c: np.ndarray, lut: DisplayLut) -> np.ndarray:
+    """Trilinear lookup of (..., 3) colours, as GL_LINEAR on the 3D texture does."""
+    n = lut.size
+    pos = shape_input(c, lut.shaper) * np.float32(n - 1)
+    i0 = np.clip(np.floor(pos).astype(np.int64), 0, n - 2 if n > 1 else 0)
+    f = pos - i0
+    i1 = np.minimum(i0 + 1, n - 1)
+    t = lut.table
+    r0, g0, b0 = i0[..., 0], i0[..., 1], i0[..., 2]
+    r1, g1, b1 = i1[..., 0], i1[..., 1], i1[..., 2]
+    fr, fg, fb = f[..., 0:1], f[..., 1:2], f[..., 2:3]
+
+    def lerp(a, b, w):
+        return a + (b - a) * w
+
+    c00 = lerp(t[b0, g0, r0], t[b0, g0, r1], fr)
+    c01 = lerp(t[b0, g1, r0], t[b0, g1, r1], fr)
+    c10 = lerp(t[b1, g0, r0], t[b1, g0, r1], fr)
+    c11 = lerp(t[b1, g1, r0], t[b1, g1, r1], fr)
+    return lerp(lerp(c00, c01, fg), lerp(c10, c11, fg), fb).astype(np.float32)
+
+
+def normalise_depth(depth: np.ndarray) -> np.ndarray:
+    """Depth (H, W) as float32 0 (nearest) .. 1 (farthest); non-finite values count as far."""
+    d = np.asarray(depth, np.float32)
+    if d.ndim == 3 and d.shape[2] == 1:
+        d = d[..., 0]
+    if d.ndim != 2 or d.size == 0:
+        raise ValueError(f"a depth map must be 2-D (H, W); got shape {d.shape}")
+    finite = np.isfinite(d)
+    if not finite.any():
+        return np.ones(d.shape, np.float32)
+    lo, hi = float(d[finite].min()), float(d[finite].max())
+    out = (d - lo) / (hi - lo) if hi > lo else np.zeros_like(d)
+    return np.ascontiguousarray(np.where(finite, np.clip(out, 0.0, 1.0), 1.0), np.float32)
+
+
+def depth_colour(d: np.ndarray) -> np.ndarray:
+    """Colour map of normalised depth (H, W): near warm, far cool (a linear blend)."""
+    near = np.asarray(DEPTH_NEAR, np.float32)
+    far = np.asarray(DEPTH_FAR, np.float32)
+    return near + (far - near) * d[..., None].astype(np.float32)
 
 
 def to_uint8(display_rgb: np.ndarray) -> np.ndarray:

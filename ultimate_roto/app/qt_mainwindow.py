@@ -40,6 +40,7 @@ from ultimate_roto.app.qt_viewer import QtViewerPanel
 from ultimate_roto.app.qt_window_file import WindowFileMixin, open_reader
 from ultimate_roto.app.qt_window_jobs import WindowJobsMixin
 from ultimate_roto.app.qt_window_work import WindowWorkMixin
+from ultimate_roto.core.errors import InputError
 from ultimate_roto.core.media.types import MediaReader
 from ultimate_roto.core.project import Autosaver
 
@@ -240,6 +241,8 @@ class QtMainWindow(WindowFileMixin, WindowWorkMixin, WindowJobsMixin, QMainWindo
         ins.linear_changed.connect(v.set_linear)
         ins.overlay_toggled.connect(self._overlay_from_inspector)
         ins.overlay_opacity_changed.connect(self._set_overlay_opacity)
+        ins.display_view_changed.connect(self.set_display_view)
+        ins.depth_toggled.connect(v.set_depth_visible)
         self.layers.current_changed.connect(self._object_changed)
         r.connect("edit.undo", self._undo)
         r.connect("edit.redo", self._redo)
@@ -258,6 +261,7 @@ class QtMainWindow(WindowFileMixin, WindowWorkMixin, WindowJobsMixin, QMainWindo
         self._close_session()
         self.session = QtMediaSession(reader, self, cache=make_cache(self.prefs))
         info = self.session.info
+        self._apply_colourspace(info.colorspace_guess)
         self.session.frame_loaded.connect(self._frame_loaded)
         self.session.frame_failed.connect(self._frame_failed)
         self.session.thumbnail_loaded.connect(self._thumbnail_loaded)
@@ -350,6 +354,22 @@ class QtMainWindow(WindowFileMixin, WindowWorkMixin, WindowJobsMixin, QMainWindo
     def toggle_overlay(self) -> None:
         self.viewport.toggle_overlay()
         self.inspector.show_overlay(self.viewport.settings.overlay_visible)
+
+    def set_display_view(self, display: str, view: str) -> None:
+        """Show through an OCIO display/view; a bad name keeps the previous one and says why."""
+        try:
+            self.viewport.set_display_view(display, view)
+        except InputError as exc:
+            self.statusBar().showMessage(f"display view: {exc}", 8000)
+
+    def _apply_colourspace(self, name: str) -> None:
+        try:
+            self.viewport.set_source_colourspace(name)
+            if self.viewport.lut is None:
+                self.viewport.set_display_view(*self.inspector.display_view())
+        except InputError as exc:
+            self.viewport.set_source_colourspace(None)
+            self.statusBar().showMessage(f"display view: {exc}", 8000)
 
     def _overlay_from_inspector(self, visible: bool) -> None:
         self.viewport.set_overlay_visible(visible)

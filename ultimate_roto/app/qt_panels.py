@@ -49,6 +49,8 @@ class QtInspector(QWidget):
     linear_changed = Signal(bool)
     overlay_toggled = Signal(bool)
     overlay_opacity_changed = Signal(float)
+    display_view_changed = Signal(str, str)  # OCIO display, view
+    depth_toggled = Signal(bool)
     brush_changed = Signal(float, float)  # diameter px, hardness 0..1
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -128,16 +130,48 @@ class QtInspector(QWidget):
         self.opacity.setRange(0, 100)
         self.opacity.setValue(45)
         self.opacity.valueChanged.connect(lambda v: self.overlay_opacity_changed.emit(v / 100.0))
+        self._display_combos()
+        self.depth = QCheckBox("show depth (near warm, far cool)", self)
+        self.depth.toggled.connect(self.depth_toggled)
         for label, widget in (
+            ("Display", self.display),
+            ("View", self.view),
             ("Exposure", self.exposure),
             ("Gamma", self.gamma),
             ("Channels", self.channel),
             ("", self.linear),
             ("Overlay", self.overlay),
             ("Opacity", self.opacity),
+            ("Depth", self.depth),
         ):
             form.addRow(label, widget)
         return form
+
+    def _display_combos(self) -> None:
+        """Display and View combos from the OCIO config (default: sRGB and its default view)."""
+        from ultimate_roto.core.media import colour  # OCIO loads with the inspector only
+
+        self.display, self.view = QComboBox(self), QComboBox(self)
+        self.display.addItems(list(colour.config().getDisplays()))
+        self.display.setCurrentText(colour.DEFAULT_DISPLAY)
+        self._fill_views(self.display.currentText())
+        self.display.currentTextChanged.connect(self._fill_views)
+        self.view.currentTextChanged.connect(
+            lambda v: v and self.display_view_changed.emit(self.display.currentText(), v)
+        )
+
+    def _fill_views(self, display: str) -> None:
+        from ultimate_roto.core.media import colour
+
+        self.view.blockSignals(True)
+        self.view.clear()
+        self.view.addItems(list(colour.display_views(display)))
+        self.view.setCurrentText(str(colour.config().getDefaultView(display)))
+        self.view.blockSignals(False)
+        self.display_view_changed.emit(display, self.view.currentText())
+
+    def display_view(self) -> tuple[str, str]:
+        return self.display.currentText(), self.view.currentText()
 
     def show_media(self, info: MediaInfo | None) -> None:
         if info is None:

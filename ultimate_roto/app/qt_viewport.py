@@ -1,4 +1,4 @@
-"""OpenGL viewport: float textures, display shader (exposure, gamma, channels, overlay), navigation."""
+"""OpenGL viewport: float textures, display shader (exposure, OCIO LUT, gamma, overlays), navigation."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from PySide6.QtOpenGLWidgets import QOpenGLWidget
 from PySide6.QtWidgets import QWidget
 
 from ultimate_roto import paths
+from ultimate_roto.app.display_cpu import DEPTH_FAR, DEPTH_NEAR
 from ultimate_roto.app.qt_viewport_base import ViewportMixin
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,12 @@ def upload_format(frame: np.ndarray) -> tuple[int, int, int, np.ndarray]:
     return (GL.GL_RGB32F if rgb else GL.GL_RGBA32F), fmt, GL.GL_FLOAT, frame
 
 
+#: GL texture objects: the frame, the mask, the OCIO display LUT (3D) and the depth map.
+TEXTURES = ("image", "mask", "lut", "depth")
+#: Texture units of the shader's samplers.
+UNITS = {"image": 0, "mask": 1, "lut": 2, "depth": 3}
+
+
 class QtViewport(ViewportMixin, QOpenGLWidget):
     """The main image viewer. ``set_frame`` stores data; GL work happens only in paintGL."""
 
@@ -73,6 +80,8 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         self._gl: dict[str, int] = {}
         self._tex_key: tuple | None = None
         self._mask_key: tuple | None = None
+        self._depth_key: tuple | None = None
+        self.lut_uploads = 0  # 3D LUT uploads (once per view change, never per frame)
         self.texture_allocations = 0  # glTexImage2D calls for the image (tests check reuse)
         self.uploads = 0  # image uploads (tests check that an unchanged frame is not re-sent)
         self.contexts_initialised = 0
@@ -97,9 +106,10 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         GL.glEnableVertexAttribArray(1)
         GL.glVertexAttribPointer(1, 2, GL.GL_FLOAT, False, 16, ctypes.c_void_p(8))
         GL.glBindVertexArray(0)
-        self._gl["image"], self._gl["mask"] = (int(t) for t in GL.glGenTextures(2))
-        self._tex_key = self._mask_key = None
-        self._frame_dirty = self._mask_dirty = True
+        names = [int(t) for t in GL.glGenTextures(len(TEXTURES))]
+        self._gl.update(zip(TEXTURES, names, strict=True))
+        self._tex_key = self._mask_key = self._depth_key = None
+        self._frame_dirty = self._mask_dirty = self._lut_dirty = self._depth_dirty = True
         self.context().aboutToBeDestroyed.connect(self._free_gl, Qt.ConnectionType.DirectConnection)
 
     def _build_program(self) -> int:
@@ -123,7 +133,7 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         if not self._gl:
             return
         self.makeCurrent()
-        textures = [self._gl[k] for k in ("image", "mask") if k in self._gl]
+        textures = [self._gl[k] for k in TEXTURES if k in self._gl]
         if textures:
             GL.glDeleteTextures(textures)
         if "vbo" in self._gl:
@@ -132,7 +142,7 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         if "program" in self._gl:
             GL.glDeleteProgram(self._gl["program"])
         self._gl.clear()
-        self._tex_key = self._mask_key = None
+        self._tex_key = self._mask_key = self._depth_key = None
         self.doneCurrent()
 
     def resizeGL(self, w: int, h: int) -> None:  # noqa: N802
@@ -188,6 +198,36 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
                     GL.GL_TEXTURE_2D, 0, 0, 0, w, h, GL.GL_RED, GL.GL_UNSIGNED_BYTE, mask
                 )
             self._mask_dirty = False
+        if self._lut_dirty:
+            self._upload_lut()
+        if self._depth_dirty:
+            self._upload_depth()
+
+    def _upload_lut(self) -> None:
+        table = self.lut.table if self.lut is not None else np.zeros((2, 2, 2, 3), np.float32)
+        n = table.shape[0]
+        GL.glBindTexture(GL.GL_TEXTURE_3D, self._gl["lut"])
+        GL.glTexImage3D(
+            GL.GL_TEXTURE_3D, 0, GL.GL_RGB32F, n, n, n, 0, GL.GL_RGB, GL.GL_FLOAT, table
+        )
+        for param in (GL.GL_TEXTURE_MIN_FILTER, GL.GL_TEXTURE_MAG_FILTER):
+            GL.glTexParameteri(GL.GL_TEXTURE_3D, param, GL.GL_LINEAR)
+        for wrap in (GL.GL_TEXTURE_WRAP_S, GL.GL_TEXTURE_WRAP_T, GL.GL_TEXTURE_WRAP_R):
+            GL.glTexParameteri(GL.GL_TEXTURE_3D, wrap, GL.GL_CLAMP_TO_EDGE)
+        GL.glBindTexture(GL.GL_TEXTURE_3D, 0)
+        self.lut_uploads += 1
+        self._lut_dirty = False
+
+    def _upload_depth(self) -> None:
+        depth = self.depth if self.depth is not None else np.ones((1, 1), np.float32)
+        h, w = depth.shape
+        GL.glBindTexture(GL.GL_TEXTURE_2D, self._gl["depth"])
+        if (w, h) != self._depth_key:
+            GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_R32F, w, h, 0, GL.GL_RED, GL.GL_FLOAT, depth)
+            self._depth_key = (w, h)
+        else:
+            GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, w, h, GL.GL_RED, GL.GL_FLOAT, depth)
+        self._depth_dirty = False
 
     def _draw_quad(self) -> None:
         left, top, right, bottom = self.view.image_rect_ndc()
@@ -200,17 +240,23 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._gl["vbo"])
         GL.glBufferSubData(GL.GL_ARRAY_BUFFER, 0, quad.nbytes, quad)
         filt = GL.GL_NEAREST if self.view.zoom >= 1.0 else GL.GL_LINEAR
-        for unit, name in ((0, "image"), (1, "mask")):
-            GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
+        GL.glActiveTexture(GL.GL_TEXTURE0 + UNITS["lut"])
+        GL.glBindTexture(GL.GL_TEXTURE_3D, self._gl["lut"])
+        for name in ("image", "mask", "depth"):
+            GL.glActiveTexture(GL.GL_TEXTURE0 + UNITS[name])
             GL.glBindTexture(GL.GL_TEXTURE_2D, self._gl[name])
             for param in (GL.GL_TEXTURE_MIN_FILTER, GL.GL_TEXTURE_MAG_FILTER):
-                GL.glTexParameteri(GL.GL_TEXTURE_2D, param, filt if unit == 0 else GL.GL_NEAREST)
+                GL.glTexParameteri(
+                    GL.GL_TEXTURE_2D, param, filt if name == "image" else GL.GL_NEAREST
+                )
             for wrap in (GL.GL_TEXTURE_WRAP_S, GL.GL_TEXTURE_WRAP_T):
                 GL.glTexParameteri(GL.GL_TEXTURE_2D, wrap, GL.GL_CLAMP_TO_EDGE)
         self._set_uniforms(program)
         GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, 0, 4)
         GL.glBindVertexArray(0)
         GL.glUseProgram(0)
+        GL.glActiveTexture(GL.GL_TEXTURE0 + UNITS["lut"])
+        GL.glBindTexture(GL.GL_TEXTURE_3D, 0)
         GL.glActiveTexture(GL.GL_TEXTURE0)
 
     def _set_uniforms(self, program: int) -> None:
@@ -219,8 +265,18 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         def loc(name: str) -> int:
             return GL.glGetUniformLocation(program, name)
 
-        GL.glUniform1i(loc("u_image"), 0)
-        GL.glUniform1i(loc("u_mask"), 1)
+        for name, unit in UNITS.items():
+            GL.glUniform1i(loc(f"u_{name}"), unit)
+        lut = self.lut
+        GL.glUniform1i(loc("u_use_lut"), int(lut is not None))
+        GL.glUniform1f(loc("u_lut_size"), float(lut.size if lut is not None else 2))
+        GL.glUniform1i(loc("u_log_shaper"), int(lut is not None and lut.shaper is not None))
+        lo, hi = lut.shaper if lut is not None and lut.shaper is not None else (0.0, 1.0)
+        GL.glUniform2f(loc("u_shaper_range"), lo, hi)
+        GL.glUniform1i(loc("u_depth_on"), int(s.depth_visible and self.depth is not None))
+        GL.glUniform1f(loc("u_depth_opacity"), s.depth_opacity)
+        GL.glUniform3f(loc("u_depth_near"), *DEPTH_NEAR)
+        GL.glUniform3f(loc("u_depth_far"), *DEPTH_FAR)
         GL.glUniform1f(loc("u_exposure"), s.exposure)
         GL.glUniform1f(loc("u_gamma"), s.gamma)
         GL.glUniform1i(loc("u_channel"), s.channel_index)

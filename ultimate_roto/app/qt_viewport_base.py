@@ -6,7 +6,14 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen, QWheelEvent
 
-from ultimate_roto.app.display_cpu import CHANNELS, DisplaySettings, as_display, mask_to_uint8
+from ultimate_roto.app.display_cpu import (
+    CHANNELS,
+    DisplayLut,
+    DisplaySettings,
+    as_display,
+    mask_to_uint8,
+    normalise_depth,
+)
 from ultimate_roto.app.view_math import ViewTransform, wheel_factor
 
 # Signals the concrete classes declare (PySide6 signals must live on the QObject subclass):
@@ -24,6 +31,12 @@ class ViewportMixin:
         self.frame: np.ndarray | None = None  # float32 RGB(A): the readout's source
         self._source: np.ndarray | None = None  # the array last given to set_frame
         self.mask: np.ndarray | None = None  # uint8 coverage
+        self.depth: np.ndarray | None = None  # float32 0 near .. 1 far (normalise_depth)
+        self.lut: DisplayLut | None = None  # OCIO display/view; None: fixed sRGB encode
+        self.source_colourspace: str | None = None  # None: "Linear" if settings.linear else sRGB
+        self._display_view: tuple[str, str | None] | None = None
+        self._lut_dirty = False
+        self._depth_dirty = False
         self._frame_dirty = False
         self._mask_dirty = False
         self._fit_pending = True
@@ -64,6 +77,42 @@ class ViewportMixin:
             self.settings.overlay_colour = tuple(float(c) for c in colour)
         self._mask_dirty = True
         self.update()
+
+    def set_depth(self, depth: np.ndarray | None) -> None:
+        """Depth map (H, W) of the shown frame (any units; smaller = nearer); None removes it."""
+        self.depth = None if depth is None else normalise_depth(depth)
+        self._depth_dirty = True
+        self.update()
+
+    def set_depth_visible(self, visible: bool) -> None:
+        self.settings.depth_visible = bool(visible)
+        self.update()
+
+    def set_display_view(self, display: str | None, view: str | None = None) -> None:
+        """Show through OCIO ``display``/``view`` (None view: the display's default); a None
+        display goes back to the fixed sRGB encoding. A bad name raises InputError and the
+        previous view stays."""
+        if display is None:
+            self._display_view, self.lut = None, None
+        else:
+            self.lut = self._bake(self.source_colourspace, display, view)
+            self._display_view = (display, view)
+        self._lut_dirty = True
+        self.update()
+
+    def set_source_colourspace(self, name: str | None) -> None:
+        """The media's colour space (what the display view converts from)."""
+        if self._display_view is not None:
+            self.lut = self._bake(name, *self._display_view)
+            self._lut_dirty = True
+        self.source_colourspace = name
+        self.update()
+
+    def _bake(self, source: str | None, display: str, view: str | None) -> DisplayLut:
+        from ultimate_roto.app import display_lut  # OCIO loads on first use only
+
+        src = source or ("Linear" if self.settings.linear else "sRGB")
+        return display_lut.bake(src, display, view)
 
     def set_mask_region(self, bbox: tuple[int, int, int, int], pixels: np.ndarray) -> None:
         """Replace the overlay's pixels inside ``bbox`` (a brush dab): no full-frame copy."""
@@ -130,6 +179,9 @@ class ViewportMixin:
 
     def set_linear(self, linear: bool) -> None:
         self.settings.linear = bool(linear)
+        if self._display_view is not None and self.source_colourspace is None:
+            self.lut = self._bake(None, *self._display_view)
+            self._lut_dirty = True
         self.update()
 
     def set_overlay_visible(self, visible: bool) -> None:

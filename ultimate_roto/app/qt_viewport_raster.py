@@ -43,15 +43,19 @@ class QtRasterViewport(ViewportMixin, QWidget):
             s.overlay_visible,
             s.overlay_colour,
             s.overlay_opacity,
+            id(self.lut),
+            id(self.depth),
+            s.depth_visible,
+            s.depth_opacity,
         )
-        if key != self._key or self._image is None or self._mask_dirty:
+        if key != self._key or self._image is None or self._mask_dirty or self._depth_dirty:
             mask = None if self.mask is None else self.mask.astype(np.float32) / 255.0
-            self._pixels = to_uint8(display(self.frame, s, mask))
+            self._pixels = to_uint8(display(self.frame, s, mask, self.lut, self.depth))
             h, w = self._pixels.shape[:2]
             # copy(): the QImage then owns its pixels (PySide6 buffer refcounts are fragile)
             self._image = QImage(self._pixels, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
             self._key = key
-            self._mask_dirty = False
+            self._mask_dirty = self._depth_dirty = False
         return self._image
 
     def paintEvent(self, event) -> None:  # noqa: N802
