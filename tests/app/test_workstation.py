@@ -219,8 +219,19 @@ def test_file_open_event_opens_the_file(main_window, tmp_path, monkeypatch):
     assert opened == [str(tmp_path / "shot.roto")]
 
 
-def test_warm_up_runs_as_a_background_job(qtbot, main_window):
+def test_warm_up_runs_as_a_background_job(qtbot, main_window, monkeypatch):
+    # The real warm-up compiles numba kernels (tens of seconds on a cold CI cache; it is
+    # tested in tests/core/engines); here: the GUI runs it as a job, off the GUI thread.
+    import threading
+
+    from ultimate_roto.core.engines import refine_classic
+
+    threads = []
+    monkeypatch.setattr(
+        refine_classic, "warm_up", lambda: threads.append(threading.current_thread())
+    )
     job = main_window.warm_up_engines()
     with qtbot.waitSignal(job.finished, timeout=15000) as done:
         pass
     assert done.args[0] == "done", done.args
+    assert threads and threads[0] is not threading.main_thread()
