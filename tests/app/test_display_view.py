@@ -18,7 +18,10 @@ from ultimate_roto.core.errors import InputError
 from ultimate_roto.core.media import colour
 
 
-@pytest.mark.parametrize(("source", "view"), [("Linear", None), ("sRGB", "Video (colorimetric)")])
+@pytest.mark.parametrize(
+    ("source", "view"),
+    [("Linear", "ACES 2.0 - SDR 100 nits (Rec.709)"), ("sRGB", "Video (colorimetric)")],
+)
 def test_lut_is_close_to_ocio(source, view):
     lut = bake(source, "sRGB - Display", view)
     rng = np.random.default_rng(1)
@@ -46,7 +49,8 @@ def test_lut_replaces_the_srgb_encode_and_unknown_view_is_refused(qtbot):
     vp.set_frame(frame)
     vp.set_source_colourspace("Linear")
     vp.set_display_view("sRGB - Display", None)
-    assert vp.lut.view == colour.config().getDefaultView("sRGB - Display")
+    assert vp.lut.view == "Un-tone-mapped"  # the default: no tone mapping, like Nuke's viewer
+    vp.set_display_view("sRGB - Display", colour.config().getDefaultView("sRGB - Display"))
     image = vp._display_image()
     expected = to_uint8(display(as_rgba(frame), vp.settings, lut=vp.lut))
     assert image.pixelColor(3, 3).red() == expected[3, 3, 0]
@@ -57,7 +61,7 @@ def test_lut_replaces_the_srgb_encode_and_unknown_view_is_refused(qtbot):
     with pytest.raises(InputError, match="unknown view 'Bogus'") as info:
         vp.set_display_view("sRGB - Display", "Bogus")
     assert "use one of" in info.value.hint
-    assert vp.lut.view == colour.config().getDefaultView("sRGB - Display")
+    assert vp.lut.view == colour.config().getDefaultView("sRGB - Display")  # kept
 
 
 def test_depth_overlay_near_warm_far_cool(qtbot):
@@ -85,7 +89,7 @@ def test_depth_overlay_near_warm_far_cool(qtbot):
 def test_inspector_display_view_drives_the_viewport(main_window):
     ins, vp = main_window.inspector, main_window.viewport
     assert ins.display.currentText() == "sRGB - Display"
-    assert ins.view.currentText() == colour.config().getDefaultView("sRGB - Display")
+    assert ins.view.currentText() == "Un-tone-mapped"
     assert vp.lut is not None and vp.lut.view == ins.view.currentText()
     ins.view.setCurrentText("Video (colorimetric)")
     assert vp.lut.view == "Video (colorimetric)"

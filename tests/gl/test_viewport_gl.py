@@ -136,7 +136,7 @@ def test_unchanged_frame_is_not_uploaded_again_and_rgb_reads_alpha_one(qtbot, gl
 @pytest.mark.parametrize(
     ("source", "view"),
     [
-        ("Linear", None),  # the default view (ACES 2.0 SDR) on the log2 shaper
+        ("Linear", "ACES 2.0 - SDR 100 nits (Rec.709)"),  # tone mapped, on the log2 shaper
         ("sRGB", "Video (colorimetric)"),
         ("Linear", "Un-tone-mapped"),
     ],

@@ -24,11 +24,24 @@ def is_scene_linear(src: str) -> bool:
     return encoding == "scene-linear"
 
 
+#: The view shown until the user picks one: the plate as encoded for the display, no tone
+#: mapping (Nuke's default viewer behaves so); the config's ACES view is one click away.
+PREFERRED_DEFAULT_VIEW = "Un-tone-mapped"
+
+
+def default_view(display: str) -> str:
+    """``PREFERRED_DEFAULT_VIEW`` when the display has it, else the config's default view."""
+    views = colour.display_views(display)  # raises InputError for an unknown display
+    if PREFERRED_DEFAULT_VIEW in views:
+        return PREFERRED_DEFAULT_VIEW
+    return str(colour.config().getDefaultView(display))
+
+
 def check_view(display: str, view: str | None) -> str:
-    """The view to use (``None``: the display's default); InputError names the valid ones."""
+    """The view to use (``None``: :func:`default_view`); InputError names the valid ones."""
     views = colour.display_views(display)  # raises InputError for an unknown display
     if view is None:
-        return str(colour.config().getDefaultView(display))
+        return default_view(display)
     if view not in views:
         raise InputError(
             f"unknown view {view!r} for display {display!r}", hint="use one of: " + ", ".join(views)

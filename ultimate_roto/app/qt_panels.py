@@ -166,7 +166,9 @@ class QtInspector(QWidget):
         self.view.blockSignals(True)
         self.view.clear()
         self.view.addItems(list(colour.display_views(display)))
-        self.view.setCurrentText(str(colour.config().getDefaultView(display)))
+        from ultimate_roto.app.display_lut import default_view
+
+        self.view.setCurrentText(default_view(display))
         self.view.blockSignals(False)
         self.display_view_changed.emit(display, self.view.currentText())
 
