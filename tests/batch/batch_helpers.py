@@ -76,3 +76,18 @@ def make_h264(path: Path, frames: int, width: int, height: int) -> Path:
         for packet in stream.encode():
             container.mux(packet)
     return path
+
+
+# Runs the CLI like main.py does, then writes the names of every imported module to a file.
+IMPORT_PROBE = """
+import json, runpy, sys
+out, sys.argv = sys.argv[1], [sys.argv[2], "--batch", *sys.argv[3:]]
+code = 0
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+except SystemExit as exc:
+    code = exc.code
+with open(out, "w") as f:
+    json.dump(sorted(sys.modules), f)
+raise SystemExit(code)
+"""

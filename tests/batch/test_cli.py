@@ -8,23 +8,9 @@ import sys
 
 import numpy as np
 import pytest
-from batch_helpers import MAIN, REPO, batch_env, frame_image, run_batch, write_job
+from batch_helpers import IMPORT_PROBE, MAIN, REPO, batch_env, frame_image, run_batch, write_job
 
 from ultimate_roto.core.media import open_media
-
-# Runs the CLI like main.py does, then writes the names of every imported module to a file.
-IMPORT_PROBE = """
-import json, runpy, sys
-out, sys.argv = sys.argv[1], [sys.argv[2], "--batch", *sys.argv[3:]]
-code = 0
-try:
-    runpy.run_path(sys.argv[0], run_name="__main__")
-except SystemExit as exc:
-    code = exc.code
-with open(out, "w") as f:
-    json.dump(sorted(sys.modules), f)
-raise SystemExit(code)
-"""
 
 
 def plate_job(src, **extra):

@@ -9,7 +9,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from batch_helpers import MAIN, REPO, batch_env, run_batch, write_job
+from batch_helpers import IMPORT_PROBE, MAIN, REPO, batch_env, run_batch, write_job
 
 from ultimate_roto.core.engines import synth
 from ultimate_roto.core.engines.evaluation import jaccard
@@ -43,21 +43,6 @@ def job(objects, steps, exports, **extra):
 
 
 MATTES = [{"what": "matte", "path": "mattes/{object}.####.png", "bit_depth": 16}]
-
-
-# Runs the CLI like main.py does, then writes the names of every imported module to a file.
-IMPORT_PROBE = """
-import json, runpy, sys
-out, sys.argv = sys.argv[1], [sys.argv[2], "--batch", *sys.argv[3:]]
-code = 0
-try:
-    runpy.run_path(sys.argv[0], run_name="__main__")
-except SystemExit as exc:
-    code = exc.code
-with open(out, "w") as f:
-    json.dump(sorted(sys.modules), f)
-raise SystemExit(code)
-"""
 
 
 def test_roto_job_writes_a_matte_per_object_and_frame(shot, tmp_path):
