@@ -64,3 +64,41 @@ def test_hand_edited_conflicting_settings_fall_back_to_defaults(qtbot, settings)
     qtbot.addWidget(win)
     assert win.registry.keymap.key("tool.brush") == "B"
     win.close()
+
+
+def test_r_and_s_select_transform_tools_and_a_drag_rotates_in_one_undo_step(qtbot, main_window):
+    import numpy as np
+
+    win = main_window
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    qtbot.keyClick(win, Qt.Key.Key_S)
+    assert win.tool_palette.current == "scale" and win.tools.name == "scale"
+    qtbot.keyClick(win, Qt.Key.Key_R)
+    assert win.tool_palette.current == "rotate" and win.tools.name == "rotate"
+    assert "Rotate" in win.tool_label.text()
+
+    doc = win.project.doc
+    frame = win.tools.ctx.frame
+    left = Qt.MouseButton.LeftButton.value
+    obj = win.layers.add_object("Bar")
+    messages: list[str] = []
+    win.tools.message.connect(messages.append)
+    win.viewport.image_pressed.emit(20.0, 20.0, left, 0)  # empty mask: nothing happens
+    win.viewport.image_released.emit(30.0, 30.0, 0, 0)
+    assert messages and "empty" in messages[-1]
+    before_undo = win.registry.action("edit.undo").text()
+
+    mask = np.zeros((doc.shot.height, doc.shot.width), np.uint8)
+    mask[16:20, 16:48] = 255  # a horizontal bar, centroid (32, 18) on the 64×36 shot
+    doc.set_mask(obj, frame, mask)
+    win.viewport.image_pressed.emit(48.0, 18.0, left, 0)
+    win.viewport.image_dragged.emit(44.0, 26.0, left, 0)
+    assert not np.array_equal(doc.mask(obj, frame), mask)  # live preview
+    win.viewport.image_released.emit(32.0, 34.0, 0, 0)  # a quarter turn
+    rotated = doc.mask(obj, frame)
+    assert rotated[30, 32] > 200 and rotated[18, 20] == 0  # now vertical
+    assert win.registry.action("edit.undo").text() == "Undo Rotate Mask"
+    win.registry.action("edit.undo").trigger()
+    assert np.array_equal(doc.mask(obj, frame), mask)
+    assert win.registry.action("edit.undo").text() == before_undo

@@ -23,7 +23,7 @@ from ultimate_roto.app.display_cpu import CHANNELS
 from ultimate_roto.app.qt_object_panel import QtObjectPanel
 from ultimate_roto.core.media.types import MediaInfo
 
-TOOLS = ("select", "point", "box", "move", "brush", "eraser")
+TOOLS = ("select", "point", "box", "move", "brush", "eraser", "rotate", "scale")
 TOOL_HELP = {
     "select": "Select: click an object's mask to make it current",
     "point": "Point: click = foreground, Alt-click = background",
@@ -31,6 +31,8 @@ TOOL_HELP = {
     "move": "Move: drag a prompt point",
     "brush": "Brush: paint the current object's mask",
     "eraser": "Eraser: erase from the current object's mask",
+    "rotate": "Rotate: drag to turn the mask around its centroid (Esc cancels)",
+    "scale": "Scale: drag away from / toward the mask's centroid (Esc cancels)",
 }
 
 

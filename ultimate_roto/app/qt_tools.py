@@ -13,6 +13,8 @@ from ultimate_roto.core.tools import (
     EraserTool,
     MoveTool,
     PointPromptTool,
+    RotateTool,
+    ScaleTool,
     Tool,
     ToolContext,
     ToolDriver,
@@ -20,6 +22,7 @@ from ultimate_roto.core.tools import (
 )
 
 PROMPT_TOOLS = ("point", "box", "move")
+TRANSFORM_TOOLS = (RotateTool, ScaleTool)
 _BUTTONS = {
     Qt.MouseButton.LeftButton.value: "left",
     Qt.MouseButton.MiddleButton.value: "middle",
@@ -149,8 +152,14 @@ class QtToolController(QObject):
         except RotoError as exc:  # a rejected edit: say why, keep the session
             self.driver.cancel()
             self.message.emit(str(exc))
-        if isinstance(self.driver.tool, BoxPromptTool):
+        tool = self.driver.tool
+        if isinstance(tool, BoxPromptTool):
             self.preview_changed.emit()
+        if isinstance(tool, TRANSFORM_TOOLS):
+            if event.type == "press" and getattr(tool, "message", ""):
+                self.message.emit(tool.message)  # empty mask: nothing to transform
+            # the prompts followed the mask: keep the transformed mask, no re-segmentation
+            self._edited.clear()
         for obj_id, frame in sorted(self._edited):
             self.prompts_edited.emit(obj_id, frame)
 
@@ -163,7 +172,13 @@ class QtToolController(QObject):
             return BrushTool(ctx, self.brush_size, self.brush_hardness)
         if self.name == "eraser":
             return EraserTool(ctx, self.brush_size, self.brush_hardness)
-        tools = {"point": PointPromptTool, "box": BoxPromptTool, "move": MoveTool}
+        tools: dict[str, type[Tool]] = {
+            "point": PointPromptTool,
+            "box": BoxPromptTool,
+            "move": MoveTool,
+            "rotate": RotateTool,
+            "scale": ScaleTool,
+        }
         if self.name not in tools:
             raise ValueError(f"unknown tool '{self.name}'")
         return tools[self.name](ctx)

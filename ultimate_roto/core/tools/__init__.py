@@ -12,6 +12,7 @@ from ultimate_roto.core.tools.base import (
 )
 from ultimate_roto.core.tools.brush import BrushTool, EraserTool, stamp_disc, stamp_segment
 from ultimate_roto.core.tools.prompt_tools import BoxPromptTool, MoveTool, PointPromptTool
+from ultimate_roto.core.tools.transform import RotateTool, ScaleTool
 
 __all__ = [
     "BoxPromptTool",
@@ -19,6 +20,8 @@ __all__ = [
     "EraserTool",
     "MoveTool",
     "PointPromptTool",
+    "RotateTool",
+    "ScaleTool",
     "Tool",
     "ToolContext",
     "ToolDriver",
