@@ -31,8 +31,8 @@ TOOL_HELP = {
     "move": "Move: drag a prompt point",
     "brush": "Brush: paint the current object's mask",
     "eraser": "Eraser: erase from the current object's mask",
-    "rotate": "Rotate: drag to turn the mask around its centroid (Esc cancels)",
-    "scale": "Scale: drag away from / toward the mask's centroid (Esc cancels)",
+    "rotate": "Rotate: drag to turn the mask around its centroid",
+    "scale": "Scale: drag away from / toward the mask's centroid",
 }
 
 
