@@ -235,3 +235,36 @@ def test_warm_up_runs_as_a_background_job(qtbot, main_window, monkeypatch):
         pass
     assert done.args[0] == "done", done.args
     assert threads and threads[0] is not threading.main_thread()
+
+
+def test_a_brush_correction_becomes_a_keyframe_and_reruns_its_span(qtbot, session):
+    from ultimate_roto.core.engines import registry
+
+    win = session
+    first, last = win.session.info.first_frame, win.session.info.last_frame
+    calls = _register_fake_propagator(set())
+    try:
+        obj = win.layers.add_object("Disc")
+        win.project.set_property(obj, "engines", {"propagate": "propagate.faketest"})
+        seed_keyframe(win, obj, first)
+        seed_keyframe(win, obj, last)
+        job = win.propagate("both")
+        with qtbot.waitSignal(job.finished, timeout=5000):
+            pass
+        mid = first + 3
+        win.timeline.frame_changed.emit(mid)
+        before = win.project.doc.masks.get(obj, mid).copy()
+        calls.clear()
+        use_tool(win, "brush")
+        click(win, 10, 10)  # a stroke away from the disc: a correction on a propagated frame
+        assert mid in win.project.doc.object(obj).keyframes
+        rerun = [j for j in win.jobs.running() if getattr(j, "repropagates", None) == obj]
+        assert rerun and "keyframe" in rerun[0].title
+        with qtbot.waitSignal(rerun[0].finished, timeout=5000):
+            pass
+        assert calls  # the span around the corrected frame was propagated again
+        win.project.stack.undo()  # the stroke and its keyframe are one step
+        assert mid not in win.project.doc.object(obj).keyframes
+        assert np.array_equal(win.project.doc.masks.get(obj, mid), before)
+    finally:
+        registry.unregister("propagate.faketest")

@@ -51,6 +51,7 @@ class QtToolController(QObject):
     """
 
     prompts_edited = Signal(str, int)
+    mask_corrected = Signal(str, int)  # a brush/eraser/transform edit finished (obj, frame)
     object_picked = Signal(str)
     preview_changed = Signal()
     message = Signal(str)
@@ -60,6 +61,7 @@ class QtToolController(QObject):
         self.ctx: ToolContext | None = None
         self.name = "select"
         self.brush_size = 24.0
+        self._index_at_press = -2  # stack index when the current stroke began
         self.brush_hardness = 0.8
         self.driver: ToolDriver | None = None
         self._edited: set[tuple[str, int]] = set()
@@ -162,6 +164,13 @@ class QtToolController(QObject):
             self._edited.clear()
         for obj_id, frame in sorted(self._edited):
             self.prompts_edited.emit(obj_id, frame)
+        ctx = self.ctx
+        if ctx is None or not isinstance(tool, (BrushTool, EraserTool, *TRANSFORM_TOOLS)):
+            return
+        if event.type == "press":
+            self._index_at_press = ctx.stack.index
+        elif event.type == "release" and ctx.obj_id and ctx.stack.index == self._index_at_press + 1:
+            self.mask_corrected.emit(ctx.obj_id, ctx.frame)  # exactly one edit was pushed
 
     def _prompts_changed(self, obj_id: str, frame: int) -> None:
         if self.driver is not None:

@@ -28,6 +28,7 @@ class WindowWorkMixin:
         v.image_dragged.connect(tools.dragged)
         v.image_released.connect(tools.released)
         tools.prompts_edited.connect(self.segment_object)
+        tools.mask_corrected.connect(self._mask_corrected)
         tools.object_picked.connect(self.layers.select)
         tools.preview_changed.connect(self._show_prompts)
         tools.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
@@ -114,6 +115,20 @@ class WindowWorkMixin:
             if frame not in doc.object(obj_id).keyframes:
                 stack.push(SetKeyframeCommand(doc, obj_id, frame))
         self.statusBar().showMessage(f"mask of {name} on frame {frame} in {seconds:.2f} s", 5000)
+        self.repropagate(obj_id, frame)
+
+    def _mask_corrected(self: QtMainWindow, obj_id: str, frame: int) -> None:
+        """A brush/eraser/transform correction makes its frame a keyframe (in the same undo
+        step as the stroke) and re-propagates the span between the neighbouring keyframes."""
+        if self.project is None or not self.project.doc.has_object(obj_id):
+            return
+        doc, stack = self.project.doc, self.project.stack
+        if frame not in doc.object(obj_id).keyframes and stack.index and not stack.in_macro:
+            stroke = stack.command(stack.index - 1)
+            stack.undo()
+            with stack.macro(stroke.text):
+                stack.push(stroke)
+                stack.push(SetKeyframeCommand(doc, obj_id, frame))
         self.repropagate(obj_id, frame)
 
     def _segment_failed(self: QtMainWindow, req: int, obj_id: str, frame: int, text: str) -> None:
