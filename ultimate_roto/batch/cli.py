@@ -144,13 +144,11 @@ def _run(args: argparse.Namespace, progress: Progress, console: ConsoleProgress)
         job = dataclasses.replace(job, output_dir=Path(args.output_dir).expanduser().resolve())
     log = console.log if args.verbose else _silent
     cache = cache_settings(settings)
-    plan = run_job(job, progress, dry_run=True, device=args.device, log=log, cache_settings=cache)
     if args.dry_run:
-        return plan
-    console.set_total(plan.work_units)
-    return run_job(
-        job, progress, resume=args.resume, device=args.device, log=log, cache_settings=cache
-    )
+        return run_job(job, progress, dry_run=True, device=args.device, log=log,
+                       cache_settings=cache)  # fmt: skip
+    return run_job(job, progress, resume=args.resume, device=args.device, log=log,
+                   cache_settings=cache, on_plan=lambda plan: console.set_total(plan.work_units))  # fmt: skip
 
 
 def _in_worker(fn: Callable[[], Any]) -> Any:

@@ -209,3 +209,11 @@ def test_frame_cache_takes_the_budget_from_the_settings(tmp_path, plate):
         assert "of 512.0 MiB" in run_job(job, Progress()).cache_stats  # the batch default
     finally:
         unregister_step("t_read")
+
+
+def test_on_plan_sees_the_plan_before_any_work(tmp_path, plate):
+    seen = []
+    job = make_job(tmp_path, plate)
+    result = run_job(job, Progress(), on_plan=lambda plan: seen.append(
+        (plan.dry_run, plan.work_units, (tmp_path / "out").exists())))  # fmt: skip
+    assert seen == [(True, result.work_units, False)] and not result.dry_run

@@ -105,7 +105,6 @@ def _frame_getter(ctx: StepContext) -> Callable[[int], np.ndarray]:
 def _engine(ctx: StepContext, step: str, **options: Any) -> tuple[Any, Any]:
     from ultimate_roto.core.engines.run_segment import load_engine
 
-    validate_job(ctx.job)
     engine = ctx.job.engines.get(step, "auto")
     task = STEP_TASKS[step]
     text = step == "segment" and _needs_text(ctx.job)

@@ -73,6 +73,7 @@ def run_job(
     device: str = "auto",
     log: LogFn | None = None,
     cache_settings: Mapping[str, Any] | None = None,
+    on_plan: Callable[[JobResult], None] | None = None,
 ) -> JobResult:
     """Run ``job``: open the input, run its steps, then write its exports.
 
@@ -94,6 +95,9 @@ def run_job(
     cache_settings
         Frame-cache budget as ``TieredCache.from_settings`` takes it (``ram_mb``, ``disk_mb``,
         ``disk_dir``; the user settings file's ``cache``); default: 512 MiB of RAM.
+    on_plan
+        Called with the validated plan (what a dry run returns, and logged like one) before
+        any work starts, e.g. to size a progress bar — so callers need no separate dry run.
 
     Raises
     ------
@@ -121,9 +125,13 @@ def run_job(
         _plan_export(job, spec, i, info, frames, colorspace) for i, spec in enumerate(exports)
     ]
     units = len(frames) * (len(steps) + len(exports))
-    if dry_run:
+    plan = JobResult(tuple(planned), frames, {}, None, colorspace, units, True, info)
+    if dry_run or on_plan is not None:
         _log_plan(log, job, info, frames, colorspace, planned)
-        return JobResult(tuple(planned), frames, {}, None, colorspace, units, True, info)
+    if dry_run:
+        return plan
+    if on_plan is not None:
+        on_plan(plan)
     # A step that needs torch gets a resolved device; an explicit --device reaches every step
     # (a segment step may run SAM2 on it) once validated; "auto" leaves classical steps alone.
     wants = any(s.needs_device for s in steps) or (steps and device != "auto")
@@ -381,6 +389,8 @@ def _describe_output(job: Job, export: Any, result: Any, frame_count: int) -> st
     shown = export.path if Path(export.path).is_absolute() else str(job.output_dir / export.path)
     if export.is_video:  # one file per object: count the frames encoded into it
         files = len(result.written)
+        if not files and result.skipped:
+            return f"{shown}  (complete from an earlier run, kept)"
         return f"{shown}  ({frame_count} frame(s) encoded into {files} file(s))"
     if export.is_script:
         return f"{shown}  ({len(result.written)} file(s) written)"
