@@ -102,3 +102,44 @@ def test_r_and_s_select_transform_tools_and_a_drag_rotates_in_one_undo_step(qtbo
     win.registry.action("edit.undo").trigger()
     assert np.array_equal(doc.mask(obj, frame), mask)
     assert win.registry.action("edit.undo").text() == before_undo
+
+
+def test_escape_cancels_a_brush_stroke_and_a_box_drag_leaving_no_undo_step(qtbot, main_window):
+
+    win = main_window
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    doc = win.project.doc
+    frame = win.tools.ctx.frame
+    left = Qt.MouseButton.LeftButton.value
+    obj = win.layers.add_object("Esc")
+    before_undo = win.registry.action("edit.undo").text()
+    messages: list[str] = []
+    win.tools.message.connect(messages.append)
+
+    qtbot.keyClick(win, Qt.Key.Key_B)
+    assert win.tools.name == "brush"
+    win.viewport.image_pressed.emit(10.0, 10.0, left, 0)
+    win.viewport.image_dragged.emit(40.0, 20.0, left, 0)
+    assert doc.mask(obj, frame).any()  # the stroke paints live
+    qtbot.keyClick(win, Qt.Key.Key_Escape)
+    assert not doc.mask(obj, frame).any()  # Escape put the pixels back
+    assert messages[-1] == "brush cancelled"
+    win.viewport.image_dragged.emit(50.0, 25.0, left, 0)  # the rest of the drag is ignored
+    win.viewport.image_released.emit(50.0, 25.0, 0, 0)
+    assert not doc.mask(obj, frame).any()
+    assert win.registry.action("edit.undo").text() == before_undo
+
+    qtbot.keyClick(win, Qt.Key.Key_X)
+    assert win.tools.name == "box"
+    win.viewport.image_pressed.emit(5.0, 5.0, left, 0)
+    win.viewport.image_dragged.emit(30.0, 25.0, left, 0)
+    assert win.tools.box_preview() is not None
+    qtbot.keyClick(win, Qt.Key.Key_Escape)
+    assert win.tools.box_preview() is None
+    win.viewport.image_released.emit(30.0, 25.0, 0, 0)
+    assert doc.prompts(obj, frame).boxes == []
+    assert win.registry.action("edit.undo").text() == before_undo
+    count = len(messages)
+    qtbot.keyClick(win, Qt.Key.Key_Escape)  # nothing in progress: nothing said or done
+    assert len(messages) == count

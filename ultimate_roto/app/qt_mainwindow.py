@@ -228,6 +228,7 @@ class QtMainWindow(WindowFileMixin, WindowWorkMixin, WindowJobsMixin, QMainWindo
         r.connect("view.one_to_one", v.one_to_one)
         r.connect("view.show_all", lambda: self.set_channel("RGB"))
         r.connect("view.toggle_overlay", self.toggle_overlay)
+        r.connect("tool.cancel", self.tools.cancel_drag)
         r.action("view.fit").setIcon(icon("fit"))
         r.action("view.toggle_overlay").setIcon(icon("overlay"))
         t.frame_changed.connect(self._user_frame)

@@ -110,10 +110,19 @@ class QtToolController(QObject):
         tool = self.driver.tool if self.driver is not None else None
         return tool.preview if isinstance(tool, BoxPromptTool) else None
 
-    def cancel(self) -> None:
+    def cancel(self) -> bool:
+        """Abort the drag in progress (the core tool puts back what it changed); True if one
+        was."""
         if self.driver is not None and self.driver.active:
             self.driver.cancel()
             self.preview_changed.emit()
+            return True
+        return False
+
+    def cancel_drag(self) -> None:
+        """Escape: abort the drag in progress and say so (nothing lands on the undo stack)."""
+        if self.cancel():
+            self.message.emit(f"{self.name} cancelled")
 
     # -- events ----------------------------------------------------------------------------
     def pressed(self, x: float, y: float, buttons: int, modifiers: int) -> None:
