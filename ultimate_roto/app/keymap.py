@@ -38,7 +38,7 @@ DEFAULT_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("tool.scale", "Scale mask tool (drag from/to the centroid)", "Tools", "S"),
     ActionSpec(
         "tool.cancel", "Cancel the current drag (stroke, box, move, transform)", "Tools", "Esc"
-    ),  # fmt: skip
+    ),
     ActionSpec("view.fit", "Fit image in viewport", "View", "F"),
     ActionSpec("view.one_to_one", "Zoom 1:1", "View", "1"),
     ActionSpec("view.show_all", "Show all channels (RGB)", "View", "A"),
