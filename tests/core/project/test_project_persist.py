@@ -67,7 +67,7 @@ def test_save_load_round_trip_with_masks(tmp_path: Path) -> None:
     assert loaded.shot.fps == Fraction(24000, 1001)
     assert not loaded.modified
     data = json.loads(path.read_text())
-    assert data["schema_version"] == SCHEMA_VERSION == 2
+    assert data["schema_version"] == SCHEMA_VERSION == 3
     assert data["software"]["name"] == SOFTWARE_NAME
     assert data["shot"]["fps"] == "24000/1001"
     assert data["shot"]["media_path"] == "../plates/shot.mov"  # relative to the project

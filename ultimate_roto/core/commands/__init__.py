@@ -1,5 +1,6 @@
 """Undoable edits: Command, MacroCommand, CommandStack and the document's edit commands."""
 
+from ultimate_roto.core.commands.depth import ClearDepthCommand, SetDepthCommand
 from ultimate_roto.core.commands.edits import (
     AddObjectCommand,
     AddPromptCommand,
@@ -20,6 +21,7 @@ from ultimate_roto.core.commands.stack import Command, CommandStack, MacroComman
 __all__ = [
     "AddObjectCommand",
     "AddPromptCommand",
+    "ClearDepthCommand",
     "Command",
     "CommandStack",
     "DeleteObjectCommand",
@@ -29,6 +31,7 @@ __all__ = [
     "PaintMaskCommand",
     "RemoveKeyframeCommand",
     "RenameObjectCommand",
+    "SetDepthCommand",
     "SetFrameFlagCommand",
     "SetFrameRangeCommand",
     "SetKeyframeCommand",

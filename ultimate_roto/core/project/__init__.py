@@ -7,6 +7,7 @@ from ultimate_roto.core.project.autosave import (
     find_recovery,
     remove_autosave,
 )
+from ultimate_roto.core.project.depth import DepthLayer, EncodedDepth
 from ultimate_roto.core.project.document import Document, DocumentSnapshot, RemovedObject
 from ultimate_roto.core.project.masks import BBox, EncodedMask, MaskStore
 from ultimate_roto.core.project.model import FramePrompts, MaskOps, RotoObject, Shot
@@ -16,15 +17,22 @@ from ultimate_roto.core.project.persist import (
     save_project,
     sidecar_dir,
 )
-from ultimate_roto.core.project.schema import SCHEMA_VERSION, UPGRADES, upgrade_v1_to_v2
+from ultimate_roto.core.project.schema import (
+    SCHEMA_VERSION,
+    UPGRADES,
+    upgrade_v1_to_v2,
+    upgrade_v2_to_v3,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
     "UPGRADES",
     "Autosaver",
     "BBox",
+    "DepthLayer",
     "Document",
     "DocumentSnapshot",
+    "EncodedDepth",
     "EncodedMask",
     "FramePrompts",
     "MaskOps",
@@ -41,4 +49,5 @@ __all__ = [
     "save_project",
     "sidecar_dir",
     "upgrade_v1_to_v2",
+    "upgrade_v2_to_v3",
 ]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 from ultimate_roto.core.errors import InputError
+from ultimate_roto.core.project.depth import DEPTH_FORMAT
 from ultimate_roto.core.project.document import Document
 from ultimate_roto.core.project.model import (
     FramePrompts,
@@ -123,3 +126,46 @@ def document_from_dict(data: dict[str, Any], source: str, media_path: str) -> Do
         for key, value in _need(data, "settings", dict, source, {}).items():
             doc.set_setting(key, value)
     return doc
+
+
+@dataclass(frozen=True)
+class DepthMeta:
+    """The JSON ``depth`` section: map size, per-shot range, engine and chunk files."""
+
+    width: int
+    height: int
+    depth_range: tuple[float, float]
+    engine: str
+    chunk_frames: int
+    files: dict[int, str]
+
+
+def depth_meta_from_dict(d: Any, source: str) -> DepthMeta | None:
+    """Parse the ``depth`` section (None or absent: the project has no depth)."""
+    if d is None:
+        return None
+    where = f"{source}: depth"
+    fmt = _need(d, "format", str, where)
+    if fmt != DEPTH_FORMAT:
+        raise InputError(f"{where}.format {fmt!r} is unknown (expected {DEPTH_FORMAT!r})",
+                         hint="open the project with a newer Ultimate Roto")  # fmt: skip
+    span = _need(d, "range", list, where)
+    if len(span) != 2 or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in span
+    ):
+        raise InputError(f"{where}.range must be two finite numbers, got {span!r}", hint=_HINT)
+    files: dict[int, str] = {}
+    for key, name in _need(d, "files", dict, where).items():
+        if not (isinstance(key, str) and key.isdigit() and isinstance(name, str)):
+            raise InputError(f"{where}.files: bad entry {key!r}: {name!r}", hint=_HINT)
+        files[int(key)] = name
+    if not files:
+        raise InputError(f"{where}.files is empty", hint=_HINT)
+    return DepthMeta(
+        width=_need(d, "width", int, where),
+        height=_need(d, "height", int, where),
+        depth_range=(float(span[0]), float(span[1])),
+        engine=_need(d, "engine", str, where),
+        chunk_frames=_need(d, "chunk_frames", int, where),
+        files=files,
+    )

@@ -1,31 +1,33 @@
-"""The project document: shot, objects, prompts, keyframes, flags, masks, settings, events."""
+"""The project document: shot, objects, prompts, keyframes, flags, masks, depth, settings, events."""
 
 from __future__ import annotations
 
 import copy
 import threading
 from dataclasses import dataclass, replace
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from ultimate_roto.core.errors import InputError
-from ultimate_roto.core.events import DocumentEvents
+from ultimate_roto.core.events import DocumentEvents, Signal
+from ultimate_roto.core.project.checks import (
+    SHOT_FIELDS,
+    check_object_field,
+    check_prompt,
+    normalise_shot,
+)
+from ultimate_roto.core.project.depth import DepthLayer
 from ultimate_roto.core.project.masks import BBox, EncodedMask, MaskStore, clip_bbox
 from ultimate_roto.core.project.model import (
     DEFAULT_COLOURS,
-    OBJECT_FIELDS,
     FramePrompts,
-    MaskOps,
     RotoObject,
     Shot,
     fps_to_string,
     is_valid_object_id,
     new_object_id,
 )
-
-_SHOT_FIELDS = ("media_path", "in_frame", "out_frame", "fps", "width", "height", "colorspace")
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,22 @@ class RemovedObject:
 
 @dataclass(frozen=True)
 class DocumentSnapshot:
-    """A consistent copy of the document for saving on another thread."""
+    """A consistent copy of the document for saving or exporting on another thread."""
 
     state: dict[str, Any]
     masks: dict[str, dict[int, EncodedMask]]
     versions: dict[tuple[str, int], int]
     revision: int
+    depth: DepthLayer | None = None  # immutable, shared with the document
+
+
+class ProjectEvents(DocumentEvents):
+    """:class:`~ultimate_roto.core.events.DocumentEvents` plus ``depth_changed()``: the depth
+    layer was replaced or cleared (read :attr:`Document.depth` again)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth_changed = Signal(name="depth_changed")
 
 
 class Document:
@@ -65,12 +77,13 @@ class Document:
     """
 
     def __init__(self, shot: Shot | None = None) -> None:
-        self.events = DocumentEvents()
+        self.events = ProjectEvents()
         self._lock = threading.RLock()
         self._shot = shot.copy() if shot is not None else Shot()
         self._objects: list[RotoObject] = []
         self._settings: dict[str, Any] = {}
         self.masks = MaskStore(self._shot.width, self._shot.height)
+        self._depth: DepthLayer | None = None
         self.revision = 0
         self._modified = False
 
@@ -134,15 +147,15 @@ class Document:
     def set_shot(self, **changes: Any) -> dict[str, Any]:
         """Change shot fields; returns their previous values (for undo).
 
-        Changing width/height is refused while masks exist (they would no longer fit).
+        Changing width/height is refused while masks or depth exist (they would no longer fit).
         """
-        unknown = set(changes) - set(_SHOT_FIELDS)
+        unknown = set(changes) - set(SHOT_FIELDS)
         if unknown:
             raise InputError(
                 f"unknown shot field(s): {', '.join(sorted(unknown))}",
-                hint="shot fields are " + ", ".join(_SHOT_FIELDS),
+                hint="shot fields are " + ", ".join(SHOT_FIELDS),
             )
-        changes = _normalise_shot(changes)
+        changes = normalise_shot(changes)
         with self._lock:
             old = {k: getattr(self._shot, k) for k in changes}
             resized = any(changes.get(k, old.get(k)) != old.get(k) for k in ("width", "height"))
@@ -150,6 +163,11 @@ class Document:
                 raise InputError(
                     "cannot change the shot size while objects have masks",
                     hint="clear the masks first, or start a new project for the new plate",
+                )
+            if resized and self._depth is not None:
+                raise InputError(
+                    "cannot change the shot size while the document has depth",
+                    hint="clear the depth first (Roto > Clear depth)",
                 )
             self._shot = replace(self._shot, **changes)
             if resized:
@@ -235,7 +253,7 @@ class Document:
     def set_object_field(self, obj_id: str, field: str, value: Any) -> Any:
         """Set one of ``name, color, visible, locked, engines, mask_ops``; returns the old value."""
         obj = self.object(obj_id)
-        value = _check_object_field(obj_id, field, value)
+        value = check_object_field(obj_id, field, value)
         with self._lock:
             old = getattr(obj, field)
             setattr(obj, field, value)
@@ -258,7 +276,7 @@ class Document:
     ) -> int:
         """Insert a point ``(x, y, label)`` or box ``(x0, y0, x1, y1)``; returns its index."""
         items = self._prompt_list(obj_id, frame, kind, create=True)
-        value = _check_prompt(kind, value)
+        value = check_prompt(kind, value)
         with self._lock:
             pos = len(items) if index is None else index
             items.insert(pos, value)
@@ -280,7 +298,7 @@ class Document:
         """Replace the point/box at ``index``; returns the previous value."""
         items = self._prompt_list(obj_id, frame, kind)
         self._check_index(obj_id, frame, kind, index, items)
-        value = _check_prompt(kind, value)
+        value = check_prompt(kind, value)
         with self._lock:
             old = items[index]
             items[index] = value
@@ -397,6 +415,36 @@ class Document:
     def clip_to_frame(self, bbox: BBox) -> BBox | None:
         return clip_bbox(bbox, self._shot.width, self._shot.height)
 
+    # -- depth -----------------------------------------------------------------------------
+    @property
+    def depth(self) -> DepthLayer | None:
+        """The depth layer (immutable; replace it with :meth:`set_depth`), or None."""
+        return self._depth
+
+    def set_depth(self, layer: DepthLayer | None) -> DepthLayer | None:
+        """Replace the whole depth layer (None clears it); returns the previous layer.
+
+        Raises
+        ------
+        InputError
+            The layer's maps are not the shot's size.
+        """
+        if layer is not None and (layer.width, layer.height) != (
+            self._shot.width,
+            self._shot.height,
+        ):
+            raise InputError(
+                f"depth maps are {layer.width}x{layer.height}, the shot is "
+                f"{self._shot.width}x{self._shot.height}",
+                hint="compute depth on this shot's frames (Roto > Compute depth)",
+            )
+        with self._lock:
+            old, self._depth = self._depth, layer
+            self._changed()
+        self.events.depth_changed.emit()
+        self._after()
+        return old
+
     # -- serialisation ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready state without masks (media path absolute, fps as ``"num/den"``)."""
@@ -417,67 +465,12 @@ class Document:
             }
 
     def snapshot(self) -> DocumentSnapshot:
-        """A consistent copy of state and (immutable, shared) compressed masks."""
+        """A consistent copy of state, (immutable, shared) compressed masks and depth."""
         with self._lock:
             return DocumentSnapshot(
-                self.to_dict(), self.masks.snapshot(), self.masks.versions(), self.revision
+                self.to_dict(),
+                self.masks.snapshot(),
+                self.masks.versions(),
+                self.revision,
+                self._depth,
             )
-
-
-def _normalise_shot(changes: dict[str, Any]) -> dict[str, Any]:
-    out = dict(changes)
-    if "fps" in out:
-        fps = Fraction(out["fps"])
-        if fps <= 0:
-            raise InputError(f"shot fps must be positive, got {out['fps']}", hint="e.g. 24000/1001")
-        out["fps"] = fps
-    for key in ("in_frame", "out_frame", "width", "height"):
-        if key in out:
-            out[key] = int(out[key])
-    for key in ("width", "height"):
-        if key in out and out[key] < 0:
-            raise InputError(f"shot {key} must be >= 0, got {out[key]}", hint="use the plate size")
-    if "media_path" in out:
-        out["media_path"] = str(out["media_path"])
-    return out
-
-
-def _check_object_field(obj_id: str, field: str, value: Any) -> Any:
-    where = f"object '{obj_id}' field '{field}'"
-    if field not in OBJECT_FIELDS:
-        raise InputError(f"unknown {where}", hint="fields are " + ", ".join(OBJECT_FIELDS))
-    if field == "name":
-        if not str(value).strip():
-            raise InputError(f"{where} must not be empty", hint="give the object a name")
-        return str(value)
-    if field == "color":
-        rgb = tuple(int(v) for v in value)
-        if len(rgb) != 3 or not all(0 <= v <= 255 for v in rgb):
-            raise InputError(
-                f"{where} must be 3 ints in 0..255, got {value}", hint="e.g. [255, 0, 0]"
-            )
-        return rgb
-    if field in ("visible", "locked"):
-        return bool(value)
-    if field == "engines":
-        return {str(k): str(v) for k, v in dict(value).items()}
-    if not isinstance(value, MaskOps):
-        raise InputError(
-            f"{where} must be a MaskOps, got {type(value).__name__}", hint="MaskOps(...)"
-        )
-    return copy.deepcopy(value)
-
-
-def _check_prompt(kind: str, value: Any) -> tuple:
-    try:
-        nums = [float(v) for v in value]
-    except (TypeError, ValueError):
-        nums = []
-    if kind == "point" and len(nums) == 3 and nums[2] in (0.0, 1.0):
-        return (nums[0], nums[1], int(nums[2]))
-    if kind == "box" and len(nums) == 4:
-        x0, x1 = sorted((nums[0], nums[2]))
-        y0, y1 = sorted((nums[1], nums[3]))
-        return (x0, y0, x1, y1)
-    shape = "[x, y, label] with label 1 (fg) or 0 (bg)" if kind == "point" else "[x0, y0, x1, y1]"
-    raise InputError(f"bad {kind} prompt {value!r}", hint=f"a {kind} prompt is {shape}")

@@ -1,14 +1,16 @@
-"""Save and load projects: versioned JSON plus a ``<name>.roto_data/`` folder of mask chunks.
+"""Save and load projects: versioned JSON plus a ``<name>.roto_data/`` folder of binary chunks.
 
 Layout::
 
     shot.roto                         JSON, replaced last (atomically) on every save
     shot.roto_data/masks/<obj_id>/c<chunk>_<hash>.bin
                                       one file per object per 64 frames, content-addressed
+    shot.roto_data/depth/c<chunk>_<hash>.bin
+                                      the depth layer, one file per 64 frames, content-addressed
 
-A chunk file is only written when its masks changed since it was last written to that folder;
-its name carries a hash of its bytes, so a new version never overwrites a file the previous
-JSON still references. A crash before the JSON is replaced therefore leaves the previous
+A chunk file is only written when its masks (or the depth layer) changed since it was last
+written to that folder; its name carries a hash of its bytes, so a new version never
+overwrites a file the previous JSON still references. A crash before the JSON is replaced therefore leaves the previous
 project complete; unreferenced chunk files are deleted after the new JSON is in place.
 """
 
@@ -26,7 +28,9 @@ from typing import Any, BinaryIO
 
 from ultimate_roto import SOFTWARE_NAME, __version__
 from ultimate_roto.core.errors import InputError, OutputError
-from ultimate_roto.core.project.codec import document_from_dict
+from ultimate_roto.core.project import depth as depth_chunks
+from ultimate_roto.core.project.codec import DepthMeta, depth_meta_from_dict, document_from_dict
+from ultimate_roto.core.project.depth import DepthLayer
 from ultimate_roto.core.project.document import Document, DocumentSnapshot
 from ultimate_roto.core.project.masks import CHUNK_FRAMES, MaskStore, pack_chunk, unpack_chunk
 from ultimate_roto.core.project.schema import SCHEMA_VERSION, upgrade_to_current
@@ -44,6 +48,8 @@ class SaveReport:
     chunks_written: int
     chunks_reused: int
     bytes_written: int
+    depth_chunks_written: int = 0
+    depth_chunks_reused: int = 0
 
 
 def sidecar_dir(project_path: str | Path) -> Path:
@@ -114,22 +120,28 @@ def save_project(
     """
     path = Path(path).absolute()
     snap = doc.snapshot()
+    data_dir = sidecar_dir(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        files, written, reused, nbytes = _write_masks(doc.masks, snap, sidecar_dir(path))
+        files, written, reused, nbytes = _write_masks(doc.masks, snap, data_dir)
+        depth_files, d_written, d_reused, d_bytes = _write_depth(snap.depth, data_dir)
         payload = _payload(snap, path, files, autosave_of)
+        payload["depth"] = _depth_entry(snap.depth, depth_files)
         text = json.dumps(payload, indent=1, ensure_ascii=False).encode("utf-8") + b"\n"
         atomic_write_bytes(path, text)
     except OSError as exc:
         raise _output_error(path, exc) from exc
-    _collect_garbage(sidecar_dir(path), files)
+    keep = {n for per in files.values() for n in per.values()} | set(depth_files.values())
+    _collect_garbage(data_dir, keep)
     doc.masks.record_written(
-        str(sidecar_dir(path)),
+        str(data_dir),
         {(o, c): (snap.versions[(o, c)], n) for o, per in files.items() for c, n in per.items()},
     )
+    if snap.depth is not None:
+        snap.depth.record_written(str(data_dir), depth_files)
     if mark_clean:
         doc.mark_saved(snap.revision)
-    return SaveReport(path, written, reused, nbytes + len(text))
+    return SaveReport(path, written, reused, nbytes + d_bytes + len(text), d_written, d_reused)
 
 
 def _output_error(path: Path, exc: OSError) -> OutputError:
@@ -168,6 +180,48 @@ def _write_masks(
             files.setdefault(obj_id, {})[chunk] = name
             written += 1
     return files, written, reused, nbytes
+
+
+def _write_depth(layer: DepthLayer | None, data_dir: Path) -> tuple[dict[int, str], int, int, int]:
+    """Write the depth layer's chunk files not already in ``data_dir`` from an earlier save
+    (or load) of this same (immutable) layer; returns ({chunk: file name}, written, reused,
+    bytes)."""
+    if layer is None:
+        return {}, 0, 0, 0
+    known = layer.written(str(data_dir))
+    files: dict[int, str] = {}
+    written = reused = nbytes = 0
+    for chunk, entries in sorted(depth_chunks.chunks_of(layer).items()):
+        name = known.get(chunk)
+        if name is not None and (data_dir / name).exists():
+            files[chunk] = name
+            reused += 1
+            continue
+        blob = depth_chunks.pack_chunk(entries, layer.width, layer.height)
+        digest = hashlib.blake2b(blob, digest_size=8).hexdigest()
+        name = f"depth/c{chunk:06d}_{digest}.bin"
+        target = data_dir / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(target, blob)
+            nbytes += len(blob)
+        files[chunk] = name
+        written += 1
+    return files, written, reused, nbytes
+
+
+def _depth_entry(layer: DepthLayer | None, files: dict[int, str]) -> dict[str, Any] | None:
+    if layer is None:
+        return None
+    return {
+        "format": depth_chunks.DEPTH_FORMAT,
+        "chunk_frames": CHUNK_FRAMES,
+        "width": layer.width,
+        "height": layer.height,
+        "range": list(layer.range),
+        "engine": layer.engine,
+        "files": {str(c): n for c, n in sorted(files.items())},
+    }
 
 
 def _payload(
@@ -210,18 +264,19 @@ def _media_entry(media: str, project_dir: Path) -> tuple[str, str]:
     return rel, absolute
 
 
-def _collect_garbage(data_dir: Path, files: dict[str, dict[int, str]]) -> None:
-    """Delete chunk files and stale temp files the new JSON no longer references."""
-    masks_dir = data_dir / "masks"
-    if not masks_dir.is_dir():
-        return
-    keep = {(data_dir / n).resolve() for per in files.values() for n in per.values()}
-    for f in masks_dir.rglob("*"):
-        if f.is_file() and f.resolve() not in keep:
-            f.unlink(missing_ok=True)
-    for d in sorted(masks_dir.iterdir(), reverse=True):
-        if d.is_dir() and not any(d.iterdir()):
-            d.rmdir()
+def _collect_garbage(data_dir: Path, names: set[str]) -> None:
+    """Delete mask/depth chunk files and stale temp files the new JSON no longer references."""
+    keep = {(data_dir / n).resolve() for n in names}
+    for kind in ("masks", "depth"):
+        folder = data_dir / kind
+        if not folder.is_dir():
+            continue
+        for f in folder.rglob("*"):
+            if f.is_file() and f.resolve() not in keep:
+                f.unlink(missing_ok=True)
+        for d in sorted(folder.iterdir(), reverse=True):
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
 
 
 # -- load ----------------------------------------------------------------------------------
@@ -264,7 +319,7 @@ def load_project(path: str | Path) -> Document:
     ------
     InputError
         Missing or corrupt JSON, an unknown (newer) schema version, a bad field, or a
-        missing / damaged mask file; the message names the file and the field.
+        missing / damaged mask or depth file; the message names the file and the field.
     """
     path = Path(path).absolute()
     data = upgrade_to_current(read_project_json(path), str(path))
@@ -272,6 +327,9 @@ def load_project(path: str | Path) -> Document:
     media = _resolve_media(shot if isinstance(shot, dict) else {}, path.parent)
     doc = document_from_dict(data, str(path), media)
     _load_masks(doc, data.get("masks") or {}, path)
+    meta = depth_meta_from_dict(data.get("depth"), str(path))
+    if meta is not None:
+        _load_depth(doc, meta, path)
     with doc.events.blocked():
         doc.set_modified(False)
     return doc
@@ -336,3 +394,46 @@ def _read_chunk(doc: Document, obj_id: str, data_dir: Path, name: str, path: Pat
                 hint="the mask data does not belong to this shot; restore a backup",
             )
         doc.masks.set_encoded(obj_id, frame, enc)
+
+
+def _load_depth(doc: Document, meta: DepthMeta, path: Path) -> None:
+    data_dir = sidecar_dir(path)
+    shot = doc.shot
+    if (meta.width, meta.height) != (shot.width, shot.height):
+        raise InputError(
+            f"{path}: depth maps are {meta.width}x{meta.height}, the shot is "
+            f"{shot.width}x{shot.height}",
+            hint="the depth section does not belong to this shot; " + _RESTORE,
+        )
+    frames = {}
+    for name in meta.files.values():
+        target, blob = _read_sidecar(data_dir, name, path, "depth")
+        for frame, enc in depth_chunks.unpack_chunk(blob, str(target), meta.width, meta.height):
+            frames[frame] = enc
+    if not frames:
+        raise InputError(f"{path}: the depth files hold no frames", hint=_RESTORE)
+    layer = DepthLayer(meta.width, meta.height, frames, meta.depth_range, meta.engine)
+    if meta.chunk_frames == CHUNK_FRAMES:
+        layer.record_written(str(data_dir), meta.files)
+    with doc.events.blocked():
+        doc.set_depth(layer)
+
+
+def _read_sidecar(data_dir: Path, name: str, path: Path, kind: str) -> tuple[Path, bytes]:
+    """The bytes of ``data_dir / name`` (which must stay inside the sidecar); InputError
+    naming the file when it leaves the sidecar, is missing or cannot be read."""
+    target = (data_dir / name).resolve()
+    if data_dir.resolve() not in target.parents:
+        raise InputError(f"{path}: {kind} file name {name!r} leaves the sidecar", hint=_RESTORE)
+    try:
+        return target, target.read_bytes()
+    except FileNotFoundError:
+        raise InputError(
+            f"{kind} data file {target} (listed in {path.name}) is missing",
+            hint=f"keep the folder {data_dir.name} next to {path.name} when moving the project",
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot read {kind} data file {target}: {exc.strerror or exc}",
+            hint="check the file's permissions",
+        ) from exc

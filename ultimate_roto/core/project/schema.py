@@ -10,13 +10,16 @@ from typing import Any
 
 from ultimate_roto.core.errors import InputError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version written by :func:`~ultimate_roto.core.project.save_project`.
 
 History
 -------
 1. First release; ``shot.fps`` is a float (23.976).
 2. ``shot.fps`` is an exact rational string ``"24000/1001"``.
+3. Optional ``depth`` section (per-shot range, engine, sidecar ``depth/`` chunk files). A v2
+   reader would load such a file without its depth and drop it on the next save, so the
+   version moved on: older builds refuse v3 files instead of losing data.
 """
 
 Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
@@ -90,6 +93,14 @@ def upgrade_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
             ) from exc
         shot["fps"] = f"{fps.numerator}/{fps.denominator}"
     out["schema_version"] = 2
+    return out
+
+
+@upgrade_step(2)
+def upgrade_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """v2 had no depth layer; v3 reads a missing ``depth`` as none, so nothing changes."""
+    out = copy.deepcopy(data)
+    out["schema_version"] = 3
     return out
 
 
