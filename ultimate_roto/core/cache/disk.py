@@ -158,7 +158,20 @@ class DiskTier:
             name = f"{base}-{n}"
         return name
 
-    def _evict_over_budget(self, exclude: CacheKey) -> list[CacheKey]:
+    def set_budget(self, budget: int) -> list[CacheKey]:
+        """Change the budget (0: keep no files); delete the least recently used files over it.
+
+        Returns
+        -------
+        list of CacheKey
+            The keys whose files were deleted, least recently used first.
+        """
+        with self._lock:
+            self.budget = int(budget)
+            self._retry_doomed()
+            return self._evict_over_budget(exclude=None)
+
+    def _evict_over_budget(self, exclude: CacheKey | None) -> list[CacheKey]:
         evicted = []
         while self.bytes > self.budget:
             victim = next((k for k in self._index if k != exclude), None)

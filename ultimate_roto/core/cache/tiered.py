@@ -5,18 +5,25 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from ultimate_roto.core.cache.budgets import (
+    BudgetsMixin,
+    check_budget,
+    check_kind_budgets,
+    no_disk_dir,
+)
 from ultimate_roto.core.cache.disk import DiskTier
-from ultimate_roto.core.cache.keys import CacheKey, check_kind, registered_kinds, to_array
+from ultimate_roto.core.cache.keys import CacheKey, registered_kinds, to_array
 from ultimate_roto.core.cache.stats import CacheStats, KindStats
-from ultimate_roto.core.errors import InputError, ProcessingError
+from ultimate_roto.core.errors import ProcessingError
 
+__all__ = ["TieredCache", "check_budget"]  # check_budget now lives in .budgets
 log = logging.getLogger(__name__)
 
 CacheEvent = Literal["added", "evicted", "cleared"]
@@ -32,17 +39,7 @@ class _Entry:
         self.on_disk = on_disk  # the disk tier held the same value when this entry was made
 
 
-def check_budget(name: str, value: object) -> int:
-    """Return ``value`` as a byte count, or raise :class:`InputError` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise InputError(
-            f"cache budget {name} must be a whole number of bytes >= 0, got {value!r}",
-            hint=f"set {name} to 0 (tier off) or a positive size",
-        )
-    return int(value)
-
-
-class TieredCache:
+class TieredCache(BudgetsMixin):
     """Byte-budget LRU cache: RAM first, evicted values spill to an optional disk tier.
 
     Values are numpy arrays (torch tensors too for ``"embedding"``, stored as numpy). The cache
@@ -58,6 +55,9 @@ class TieredCache:
     ``"added"`` when a key becomes available (in any tier), ``"evicted"`` when it is no longer
     available in any tier, ``"cleared"`` (key ``None``) after :meth:`clear`. A GUI forwards them
     to its own thread (queued signal).
+
+    Budgets can change while the cache is in use: :meth:`set_budgets` (bytes) and
+    :meth:`apply_settings` (the settings :meth:`from_settings` takes) evict at once.
 
     Parameters
     ----------
@@ -88,16 +88,11 @@ class TieredCache:
     ) -> None:
         self.ram_budget = check_budget("ram_bytes", ram_bytes)
         disk_budget = check_budget("disk_bytes", disk_bytes)
-        self.kind_budgets = {
-            check_kind(k): check_budget(f"kind_budgets[{k!r}]", v)
-            for k, v in (kind_budgets or {}).items()
-        }
+        self.kind_budgets = check_kind_budgets(kind_budgets)
         if disk_budget and not disk_dir:
-            raise InputError(
-                f"cache disk_bytes is {disk_budget} but no disk_dir is given",
-                hint="pass disk_dir (a writable folder), or disk_bytes=0 to turn the disk tier off",
-            )
+            raise no_disk_dir(disk_budget)
         self._disk = DiskTier(disk_dir, disk_budget) if disk_dir and disk_budget else None
+        self._disk_root = Path(disk_dir) if disk_dir else None  # for set_budgets turning it on
         self._lock = threading.Lock()
         self._ram: OrderedDict[CacheKey, _Entry] = OrderedDict()
         self._ram_kind: dict[str, OrderedDict[CacheKey, None]] = {}
@@ -126,7 +121,7 @@ class TieredCache:
     @property
     def disk_dir(self) -> Path | None:
         """The disk tier's session folder, or None when the disk tier is off."""
-        return self._disk.dir if self._disk else None
+        return self._disk.dir if self._disk and self._disk.budget else None
 
     # -- lookups ---------------------------------------------------------------------------
     def get(self, key: CacheKey) -> np.ndarray | None:
@@ -236,7 +231,6 @@ class TieredCache:
         """
         array = to_array(key, value)
         array.flags.writeable = False
-        events: list[tuple[str, CacheKey | None]] = []
         events: list[tuple[str, CacheKey | None]] = [("added", key)]
         with self._lock:
             self._drop_locked(key)
@@ -260,18 +254,22 @@ class TieredCache:
         ):
             self._evict_locked(key, victims, events)  # too big for RAM: do not flush the rest
             return victims
-        if kind_budget is not None:
-            lru = self._ram_kind[key.kind]
-            while self._kind_bytes[key.kind] > kind_budget:
-                self._evict_locked(next(iter(lru)), victims, events)
+        self._enforce_locked((key.kind,), victims, events)
+        return victims
+
+    def _enforce_locked(self, kinds: Iterable[str], victims: list, events: list) -> None:
+        """Evict least recently used entries until ``kinds`` and the total fit their budgets."""
+        for kind in kinds:
+            budget = self.kind_budgets.get(kind)
+            while budget is not None and self._kind_bytes[kind] > budget:
+                self._evict_locked(next(iter(self._ram_kind[kind])), victims, events)
         while self._ram_bytes > self.ram_budget:
             self._evict_locked(next(iter(self._ram)), victims, events)
-        return victims
 
     def _evict_locked(self, key: CacheKey, victims: list, events: list) -> None:
         entry = self._pop_ram_locked(key)
         self._evictions += 1
-        if self._disk is None:
+        if self._disk is None or not self._disk.budget:  # no disk tier, or turned off
             events.append(("evicted", key))
         elif not (entry.on_disk and self._disk.touch(key)):
             self._spilling[key] = entry
