@@ -8,7 +8,9 @@ document's: every route a job file has (convert of plate/mask, multi-layer EXR, 
 fusion, flame) works the same, including ``resume``.
 
 The object's mask ops (grow/feather, non-destructive in the document) are applied as the
-masks are read, as a batch job applies its objects' ``mask_ops``.
+masks are read, as a batch job applies its objects' ``mask_ops``. The document's depth layer
+(when it has one: Roto > Compute depth) feeds ``what: depth`` and the ``depth`` / ``normals``
+AOVs, normalised per shot exactly as the batch ``depth`` step's layer.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ import numpy as np
 from ultimate_roto.core.errors import InputError
 
 LogFn = Callable[[str], None]
-#: What a document can feed: it has per-object masks, no refine mattes or depth layers.
+#: What a document can feed: it has per-object masks (refine writes into them), no mattes.
 DOC_WHATS = ("plate", "mask", "layers")
-_NO_DATA_AOVS = ("depth", "normals")
+#: What it feeds only when it has a depth layer, and the AOVs that need one.
+DEPTH_WHATS = ("depth",)
+DEPTH_AOVS = ("depth", "normals")
+_NO_DEPTH_HINT = "compute it first (Roto > Compute depth), or leave depth and normals out"
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,20 @@ class DocObject:
     name: str
     masks: Mapping[int, Any]
     ops: Mapping[str, float] = field(default_factory=dict)
+
+
+class DocLayers:
+    """The document's float layers as ``Stores.layers`` reads them: only the whole-frame
+    ``depth`` (a :class:`~ultimate_roto.core.project.depth.DepthLayer` or anything with
+    ``get(frame)``), normalised per shot; None elsewhere."""
+
+    def __init__(self, depth: Any = None) -> None:
+        self._depth = depth
+
+    def get(self, kind: str, frame: int, object: str | None = None) -> np.ndarray | None:
+        if kind != "depth" or object is not None or self._depth is None:
+            return None
+        return self._depth.get(int(frame))
 
 
 class DocMasks:
@@ -79,14 +98,19 @@ def build_job(
     object_names: Sequence[str],
     frames: tuple[int, int],
     colorspace: str = "auto",
+    has_depth: bool = False,
 ) -> Any:
     """A validated Job holding ``entries`` (job-file export entries or presets).
+
+    ``has_depth``: the document has a depth layer (``what: depth`` and the depth/normals
+    AOVs are allowed; :func:`export_document` then needs it as ``depth``).
 
     Raises
     ------
     InputError / JobError
-        A bad entry (named ``exports[i]``), a kind the document cannot feed (mattes, depth),
-        duplicate object names, or a per-object export without ``{object}``.
+        A bad entry (named ``exports[i]``), a kind the document cannot feed (mattes; depth
+        without a depth layer), duplicate object names, or a per-object export without
+        ``{object}``.
     """
     from ultimate_roto.core import jobspec
     from ultimate_roto.core.engines import exports as engine_exports  # registers mask kinds
@@ -112,9 +136,10 @@ def build_job(
         exports=specs,
     )
     for i, spec in enumerate(_expanded(job)):
-        _check_feedable(spec, f"exports[{i}]", job.object_names)
-    # the per-object path checks of the engines' validator, as if the masks came from "segment"
-    engine_exports.check_exports(replace(job, steps=("segment",)))
+        _check_feedable(spec, f"exports[{i}]", job.object_names, has_depth)
+    # the per-object path checks of the engines' validator, as if the steps had made the data
+    steps = ("segment", "depth") if has_depth else ("segment",)
+    engine_exports.check_exports(replace(job, steps=steps))
     return job
 
 
@@ -124,8 +149,10 @@ def _expanded(job: Any) -> list[Any]:
     return expand(job)
 
 
-def _check_feedable(spec: Any, where: str, names: Sequence[str]) -> None:
-    if spec.what not in DOC_WHATS and not spec.is_script:
+def _check_feedable(spec: Any, where: str, names: Sequence[str], has_depth: bool) -> None:
+    if spec.what in DEPTH_WHATS and not has_depth:
+        raise InputError(f"{where}: the document has no depth to export", hint=_NO_DEPTH_HINT)
+    if spec.what not in (*DOC_WHATS, *DEPTH_WHATS) and not spec.is_script:
         raise InputError(
             f"{where}: the document has no {spec.what!r} layer to export",
             hint="export 'mask' (Refine writes its mattes into the masks) or the plate",
@@ -141,10 +168,10 @@ def _check_feedable(spec: Any, where: str, names: Sequence[str]) -> None:
         from ultimate_roto.core.exporters import layered
 
         layered.check_export(spec, tuple(names), where)
-        bad = [a for a in spec.options["aovs"] if a in _NO_DATA_AOVS]
-        if bad:
+        bad = [a for a in spec.options["aovs"] if a in DEPTH_AOVS]
+        if bad and not has_depth:
             raise InputError(f"{where}.aovs {bad}: the document has no depth",
-                             hint="leave depth and normals out of the AOVs")  # fmt: skip
+                             hint=_NO_DEPTH_HINT)  # fmt: skip
 
 
 def export_document(
@@ -153,6 +180,7 @@ def export_document(
     objects: Sequence[DocObject],
     progress: Any,
     *,
+    depth: Any = None,
     resume: bool = False,
     log: LogFn | None = None,
 ) -> list[str]:
@@ -164,6 +192,9 @@ def export_document(
         A MediaReader of the plate (``info`` and ``read(n)``; thread-safe reads).
     objects
         The document's objects, named as in the job.
+    depth
+        The document's depth layer (``DepthLayer``, immutable: a snapshot) for exports of
+        depth or normals; it must cover the job's frames.
     progress
         Split evenly over the exports; cancelling stops between frames (``Cancelled``).
     resume
@@ -172,9 +203,13 @@ def export_document(
     Returns
     -------
     One line per export: its path and how many files were written / kept.
+
+    Raises
+    ------
+    InputError
+        Frames outside the shot; depth or normals asked for without depth on every frame.
     """
     from ultimate_roto.core.pipeline import export_jobs
-    from ultimate_roto.core.pipeline.steps import LayerStore
 
     log = log or (lambda _line: None)
     info = reader.info
@@ -186,8 +221,9 @@ def export_document(
             hint="choose frames inside the shot",
         )
     frames = tuple(range(first, last + 1))
-    stores = export_jobs.Stores(DocMasks(objects, (info.height, info.width)), LayerStore())
     exports = _expanded(job)
+    _check_depth_frames(exports, depth, first, last)
+    stores = export_jobs.Stores(DocMasks(objects, (info.height, info.width)), DocLayers(depth))
     lines = []
     for j, export in enumerate(exports):
         sub = progress.sub_progress(j / len(exports), (j + 1) / len(exports))
@@ -199,6 +235,29 @@ def export_document(
         log(lines[-1])
     progress.report(1.0, "done")
     return lines
+
+
+def _needs_depth(export: Any) -> bool:
+    if export.what == "layers":
+        return any(a in DEPTH_AOVS for a in export.options["aovs"])
+    return export.what in DEPTH_WHATS
+
+
+def _check_depth_frames(exports: Sequence[Any], depth: Any, first: int, last: int) -> None:
+    """InputError unless ``depth`` has every frame ``first..last`` an export needs it on."""
+    if not any(_needs_depth(e) for e in exports):
+        return
+    if depth is None:
+        raise InputError("the export needs depth and the document has none", hint=_NO_DEPTH_HINT)
+    missing = [f for f in range(first, last + 1) if not depth.has(f)]
+    if missing:
+        a, b = depth.span
+        raise InputError(
+            f"depth covers frames {a}-{b}; the export needs it on frames {first}-{last} "
+            f"({len(missing)} frame(s) without depth, first {missing[0]})",
+            hint=f"set in/out to {first}-{last} and run Roto > Compute depth, or export "
+            f"frames {max(a, first)}-{min(b, last)}",
+        )
 
 
 def _colorspace(job: Any, info: Any) -> str:
