@@ -1,10 +1,10 @@
-"""Qt-free work of the GUI jobs (propagate, refine, warm-up), run on pool threads.
+"""Qt-free work of the GUI jobs (propagate, refine, depth, warm-up), run on pool threads.
 
 Each function takes immutable inputs captured on the GUI thread (a frame reader, compressed
 mask snapshots, settings), calls the core operations the batch steps use
-(``run_segment.load_engine``, ``run_propagate.propagate_object``, ``run_refine.refine_object``)
-and reports results through ``emit(frame, payload)``; it never touches the document, so a
-cancelled job leaves nothing half-applied.
+(``run_segment.load_engine``, ``run_propagate.propagate_object``, ``run_refine.refine_object``,
+``run_refine.depth_frames``) and reports results through ``emit(frame, payload)``; it never
+touches the document, so a cancelled job leaves nothing half-applied.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ultimate_roto.core.errors import InputError
+from ultimate_roto.core.errors import InputError, ProcessingError, RotoError
 from ultimate_roto.core.progress import Progress
 from ultimate_roto.core.project.masks import EncodedMask
 
@@ -148,6 +148,74 @@ def refine(
         emit(n, to_uint8(alpha))
         count += 1
     return f"refined {job.name} on {count} frames"
+
+
+@dataclass(frozen=True)
+class DepthJobInput:
+    """What a depth job needs, captured on the GUI thread."""
+
+    shape: tuple[int, int]  # (height, width)
+    colorspace: str
+    engine: str = "auto"
+    device: str | None = None
+
+
+def depth(
+    job: DepthJobInput,
+    read: Callable[[int], np.ndarray],
+    frames: tuple[int, int],
+    progress: Progress,
+    emit: Emit,
+) -> str:
+    """Depth of frames ``frames`` (inclusive) as one layer normalised per shot, as the batch
+    ``depth`` step computes it; emits ``(first frame, DepthLayer)`` once, at the end.
+
+    Each frame is compressed as it arrives (float16 + zlib), so memory grows by the
+    compressed size, not by float32 maps.
+
+    Raises
+    ------
+    ProcessingError
+        No depth engine (weights) installed: the message says how to install them.
+    """
+    from ultimate_roto.core.engines.run_refine import depth_frames
+    from ultimate_roto.core.engines.run_segment import display_rgb
+    from ultimate_roto.core.engines.steps import DEPTH_MODEL
+    from ultimate_roto.core.project.depth import DepthLayer, encode_depth
+
+    lo, hi = frames
+    progress.report(0.0, "loading the depth engine")
+    try:  # consistent: align each frame to the previous one, as the batch step does
+        spec, engine = load_depth_engine(job)
+    except RotoError as exc:
+        raise ProcessingError(
+            exc.message,
+            hint=f"install the depth weights: Models dock > Pull, or `python main.py models "
+            f"pull {DEPTH_MODEL}`; then run Roto > Compute depth again",
+        ) from None
+
+    def get(n: int) -> np.ndarray:
+        return display_rgb(read(n), job.colorspace)
+
+    encoded = {}
+    sub = progress.sub_progress(0.0, 0.97)
+    for n, raw in depth_frames(engine, get, range(lo, hi + 1), progress=sub):
+        encoded[n] = encode_depth(raw, f"depth of frame {n}")
+    progress.check_aborted()
+    progress.report(0.98, "normalising per shot")
+    layer = DepthLayer.from_encoded(job.shape[1], job.shape[0], encoded, spec.id)
+    emit(lo, layer)
+    low, high = layer.range
+    return (f"depth of frames {lo}-{hi} with {spec.id}: normalised per shot from "
+            f"[{low:.4g}, {high:.4g}] to [0, 1], {layer.nbytes / 1024:.0f} KiB")  # fmt: skip
+
+
+def load_depth_engine(job: DepthJobInput) -> tuple[Any, Any]:
+    """``(EngineSpec, engine)`` for a depth job, loaded as the batch ``depth`` step loads it."""
+    from ultimate_roto.core.engines.run_segment import load_engine
+
+    options = dict(consistent=True, output="depth")
+    return load_engine("depth", job.engine, device=job.device, options=options)
 
 
 def warm_up(progress: Progress, emit: Emit) -> str:

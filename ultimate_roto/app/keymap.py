@@ -47,6 +47,7 @@ DEFAULT_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("edit.redo", "Redo", "Edit", "Ctrl+Shift+Z"),
     ActionSpec("jobs.propagate", "Propagate from keyframes", "Jobs", "Ctrl+P"),
     ActionSpec("jobs.refine", "Refine edges", "Jobs", "Ctrl+R"),
+    ActionSpec("jobs.depth", "Compute depth (in/out range)", "Jobs", "Ctrl+D"),
 )
 
 

@@ -37,6 +37,7 @@ from ultimate_roto.app.qt_theme import apply_theme, icon
 from ultimate_roto.app.qt_tools import QtToolController
 from ultimate_roto.app.qt_transport import QtTimelinePanel
 from ultimate_roto.app.qt_viewer import QtViewerPanel
+from ultimate_roto.app.qt_window_depth import WindowDepthMixin
 from ultimate_roto.app.qt_window_file import WindowFileMixin, open_reader
 from ultimate_roto.app.qt_window_jobs import WindowJobsMixin
 from ultimate_roto.app.qt_window_work import WindowWorkMixin
@@ -61,7 +62,9 @@ DOCKS = (  # object name, title, area
 __all__ = ["DOCKS", "QtMainWindow", "open_reader"]
 
 
-class QtMainWindow(WindowFileMixin, WindowWorkMixin, WindowJobsMixin, QMainWindow):
+class QtMainWindow(
+    WindowFileMixin, WindowWorkMixin, WindowJobsMixin, WindowDepthMixin, QMainWindow
+):
     """Main window. ``settings`` defaults to the application's QSettings (tests pass their own)."""
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
@@ -192,6 +195,8 @@ class QtMainWindow(WindowFileMixin, WindowWorkMixin, WindowJobsMixin, QMainWindo
         roto.addAction("Propagate &forward", lambda: self.propagate("forward"))
         roto.addAction("Propagate &backward", lambda: self.propagate("backward"))
         roto.addAction(self.registry.action("jobs.refine"))
+        roto.addAction(self.registry.action("jobs.depth"))
+        roto.addAction("C&lear depth", self.clear_depth)
         roto.addSeparator()
         roto.addAction("&Cancel all jobs", lambda: self.jobs.cancel_all(wait_s=0.0))
         self.view_menu = bar.addMenu("&View")
@@ -243,12 +248,13 @@ class QtMainWindow(WindowFileMixin, WindowWorkMixin, WindowJobsMixin, QMainWindo
         ins.overlay_toggled.connect(self._overlay_from_inspector)
         ins.overlay_opacity_changed.connect(self._set_overlay_opacity)
         ins.display_view_changed.connect(self.set_display_view)
-        ins.depth_toggled.connect(v.set_depth_visible)
+        ins.depth_toggled.connect(self._depth_toggled)
         self.layers.current_changed.connect(self._object_changed)
         r.connect("edit.undo", self._undo)
         r.connect("edit.redo", self._redo)
         r.connect("jobs.propagate", lambda: self.propagate("both"))
         r.connect("jobs.refine", self.refine)
+        r.connect("jobs.depth", self.compute_depth)
         self.jobs.job_added.connect(self._job_added)
         self._connect_tools()
         self._stack_changed()
@@ -271,6 +277,7 @@ class QtMainWindow(WindowFileMixin, WindowWorkMixin, WindowJobsMixin, QMainWindo
         self.transport.set_range(info.first_frame, info.last_frame, info.fps, info.timecode)
         self.inspector.show_media(info)
         self._set_project(project or QtProject.for_media(info, self))
+        self.project.doc.events.depth_changed.connect(self._show_depth)  # undo/redo, jobs
         self.viewer.show_media(
             f"{self.session.name}   {info.width}×{info.height}   {float(info.fps):.3g} fps"
         )
@@ -303,6 +310,7 @@ class QtMainWindow(WindowFileMixin, WindowWorkMixin, WindowJobsMixin, QMainWindo
         self.session.request(frame)
         self._show_mask()
         self._show_prompts()
+        self._show_depth()
 
     def _user_frame(self, frame: int) -> None:
         self.playback.set_current(frame)

@@ -134,6 +134,10 @@ class QtInspector(QWidget):
         self.opacity.valueChanged.connect(lambda v: self.overlay_opacity_changed.emit(v / 100.0))
         self._display_combos()
         self.depth = QCheckBox("show depth (near warm, far cool)", self)
+        self.depth.setToolTip(
+            "The current frame's depth, normalised per shot (0 near, 1 far);\n"
+            "Roto > Compute depth makes it for the in/out range"
+        )
         self.depth.toggled.connect(self.depth_toggled)
         for label, widget in (
             ("Display", self.display),

@@ -172,6 +172,7 @@ class WindowJobsMixin:
             object_names=[o.name for o in self.project.doc.objects],
             frames=frames,
             colorspace=info.colorspace_guess,
+            has_depth=self.project.doc.depth is not None,
         )
 
     def export_dialog(self: QtMainWindow) -> QtExportDialog | None:
@@ -204,11 +205,18 @@ class WindowJobsMixin:
             return None
         reader = FunctionReader(self.session.info, self.session.read_now)
         objects = self._doc_objects()  # an immutable snapshot: edits during the job are safe
+        depth = self.project.doc.snapshot().depth  # immutable too (None: no depth layer)
         self.settings.setValue("export_dir", request.output_dir)
 
         def work(progress, _emit) -> str:
             lines = export_document(
-                job_spec, reader, objects, progress, resume=request.resume, log=log.info
+                job_spec,
+                reader,
+                objects,
+                progress,
+                depth=depth,
+                resume=request.resume,
+                log=log.info,
             )
             return f"exported {request.label} to {request.output_dir}: " + "; ".join(lines)
 
