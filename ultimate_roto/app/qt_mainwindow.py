@@ -434,9 +434,16 @@ class QtMainWindow(
         return dialog
 
     def apply_preferences(self, prefs: Preferences) -> None:
-        """Theme, models folder, device and autosave interval now; cache budgets with the next
-        opened media (the frames cached so far stay valid)."""
+        """Everything now: theme, models folder, device, autosave and the open media's cache
+        budgets (evicts at once; timeline and System panel follow); a new disk cache folder
+        waits for the next opened media (the status bar says so)."""
         old, self.prefs = self.prefs, prefs
+        if self.session is not None:
+            note = prefs.apply_cache(self.session.cache)
+            self.timeline.set_cached_frames(self.session.cached_frames())
+            self.system.refresh_cache()
+            if note:
+                self.statusBar().showMessage(note, 8000)
         prefs.apply_models_dir()
         self.models_panel.refresh()
         if prefs.device != old.device:

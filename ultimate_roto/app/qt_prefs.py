@@ -12,7 +12,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
@@ -34,6 +34,9 @@ from PySide6.QtWidgets import (
 from ultimate_roto.app.qt_shortcuts import QtActionRegistry, QtKeyboardPage
 from ultimate_roto.core import settings as core_settings
 from ultimate_roto.core.errors import RotoError
+
+if TYPE_CHECKING:
+    from ultimate_roto.core.cache import TieredCache
 
 log = logging.getLogger(__name__)
 LEGACY_GROUP = "preferences"  # QSettings group of versions before the shared settings file
@@ -130,8 +133,32 @@ class Preferences:
         return None if self.device == "auto" else self.device
 
     def cache_settings(self) -> dict[str, object]:
-        """core.cache.settings form (``budgets_from_settings``); omitted values = defaults."""
-        return core_settings.cache_settings(self.to_settings())
+        """core.cache.settings form (``budgets_from_settings``); omitted values = defaults.
+
+        0 MB disk stays "off" when a folder is set (the core would default to 8 GiB there).
+        """
+        out = core_settings.cache_settings(self.to_settings())
+        if not self.disk_mb and self.disk_dir:
+            out["disk_mb"] = 0
+        return out
+
+    def apply_cache(self, cache: TieredCache) -> str:
+        """Give a live frame cache these budgets now (it evicts at once if they shrank).
+
+        Returns a note for the status bar: why nothing applied, or that a new disk cache folder
+        waits for the next opened media (the disk tier keeps its folder); "" when all applied.
+        """
+        try:
+            waiting = cache.apply_settings(self.cache_settings())
+        except (RotoError, OSError) as exc:
+            log.warning("cache preferences not applied: %s", exc)
+            return f"Cache budgets not applied: {getattr(exc, 'message', exc)}"
+        if "disk_dir" in waiting:
+            return (
+                "Cache budgets applied; the new disk cache folder is used from the next "
+                "opened media"
+            )
+        return ""
 
     def apply_models_dir(self) -> None:
         """Point the model catalogue at the chosen folder (None: its default)."""
@@ -216,7 +243,15 @@ class QtGeneralPage(QWidget):
         self.autosave.setSpecialValueText("off")
         self.theme = QComboBox(self)
         self.theme.addItems(list(THEMES))
-        self.where = QLabel(f"Saved in {core_settings.settings_path()} (also read by --batch)")
+        self.ram.setToolTip("Applies at once: frames over a smaller budget leave RAM now")
+        self.disk.setToolTip("Applies at once: frames leaving RAM go to disk; 0 turns it off")
+        self.disk_dir.setToolTip(
+            "A new folder is used from the next opened media (the open one keeps its files)"
+        )
+        self.where = QLabel(
+            f"Saved in {core_settings.settings_path()} (also read by --batch). Cache sizes "
+            "apply to the open media at once."
+        )
         self.where.setWordWrap(True)
         self.where.setStyleSheet("color: palette(mid);")
         form = QFormLayout(self)

@@ -112,6 +112,10 @@ class QtSystemPanel(QWidget):
         self._cache_stats = fn
         self.refresh()
 
+    def refresh_cache(self) -> None:
+        """Show the cache figures now (after its budgets changed), without the other figures."""
+        self.cache.setText(self._cache_stats() if self._cache_stats else "—")
+
     def refresh(self) -> None:
         self.cpu.setValue(round(psutil.cpu_percent(None)))
         vm = psutil.virtual_memory()
@@ -119,7 +123,7 @@ class QtSystemPanel(QWidget):
         self.ram.setFormat(f"{vm.used / GIB:.1f} / {vm.total / GIB:.1f} GiB")
         rss = self._proc.memory_info().rss
         self.process.setText(f"{rss / GIB:.2f} GiB, {self._proc.num_threads()} threads")
-        self.cache.setText(self._cache_stats() if self._cache_stats else "—")
+        self.refresh_cache()
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
