@@ -94,10 +94,10 @@ class _DecodedMaps(Sequence[np.ndarray]):
     @overload
     def __getitem__(self, i: int) -> np.ndarray: ...
     @overload
-    def __getitem__(self, i: slice) -> list[np.ndarray]: ...
-    def __getitem__(self, i: int | slice) -> np.ndarray | list[np.ndarray]:
-        if isinstance(i, slice):
-            return [e.decode(self._shape) for e in self._entries[i]]
+    def __getitem__(self, i: slice) -> _DecodedMaps: ...
+    def __getitem__(self, i: int | slice) -> np.ndarray | _DecodedMaps:
+        if isinstance(i, slice):  # still lazy: one decoded map alive at a time while iterating
+            return _DecodedMaps(self._entries[i], self._shape)
         return self._entries[i].decode(self._shape)
 
 
