@@ -105,10 +105,10 @@ def test_compute_depth_is_one_undo_step_that_feeds_the_overlay(qtbot, win, tiny_
 
     shown3 = win.viewport.depth  # the finished job refreshed the overlay of frame 3
     assert shown3 is not None and win.viewport.settings.depth_visible
-    np.testing.assert_allclose(shown3, normalise_depth(layer.get(3)), atol=1e-6)
+    np.testing.assert_allclose(shown3, layer.get(3), atol=1e-6)  # one per-shot scale
     win.registry.action("timeline.step_forward").trigger()  # scrub to frame 4
     assert win.current_frame == 4
-    np.testing.assert_allclose(win.viewport.depth, normalise_depth(layer.get(4)), atol=1e-6)
+    np.testing.assert_allclose(win.viewport.depth, layer.get(4), atol=1e-6)
     assert np.abs(win.viewport.depth - shown3).max() > 1e-3  # another frame, another map
     win.go_to(5)  # outside the computed range: no overlay
     assert win.viewport.depth is None
@@ -153,3 +153,13 @@ def test_without_weights_the_job_fails_saying_how_to_install_them(qtbot, win):
     assert doc.depth is None and stack.index == index and doc.revision == revision
     win.inspector.depth.setChecked(True)
     assert win.statusBar().currentMessage() == NO_DEPTH
+
+
+def test_the_overlay_keeps_the_per_shot_scale_of_a_normalised_map(win):
+    ramp = np.linspace(0.2, 0.6, H * W, dtype=np.float32).reshape(H, W)  # a mid-distance frame
+    win.viewport.set_depth(ramp, normalised=True)
+    np.testing.assert_allclose(win.viewport.depth, ramp)  # not stretched to 0..1
+    win.viewport.set_depth(ramp)  # raw units: stretched to this frame's min..max
+    np.testing.assert_allclose(win.viewport.depth, normalise_depth(ramp), atol=1e-6)
+    assert win.viewport.depth.min() == 0.0 and win.viewport.depth.max() == 1.0
+    win.viewport.set_depth(None)

@@ -146,6 +146,23 @@ def test_export_dialog_formats_make_job_entries_and_refuse_bad_ones(session):
     dialog.reject()
 
 
+def test_export_dialog_offers_depth_and_says_how_to_compute_it(session):
+    session.layers.add_object("Thing")
+    dialog = session.export_dialog()
+    dialog.format.setCurrentIndex(dialog.format.findData("exr"))
+    dialog.what.setCurrentIndex(dialog.what.findData("layers"))
+    dialog.aovs["depth"].setChecked(True)
+    assert dialog.entries()[0]["aovs"] == ["rgba", "objects", "depth"]
+    dialog.accept()  # no depth layer yet: the dialog stays and says how to get one
+    assert dialog.isVisible() and "Compute depth" in dialog.error.text()
+    dialog.what.setCurrentIndex(dialog.what.findData("depth"))
+    assert dialog.entries()[0] == {"format": "exr", "what": "depth",
+                                   "path": "depth/depth.####.exr"}  # fmt: skip
+    dialog.accept()
+    assert dialog.isVisible() and "Compute depth" in dialog.error.text()
+    dialog.reject()
+
+
 def test_models_panel_lists_flags_verifies_and_pulls_offline(qtbot, main_window, monkeypatch):
     from ultimate_roto.core.engines import models
 

@@ -29,10 +29,10 @@ from ultimate_roto.core.errors import RotoError
 CUSTOM = "Custom…"
 #: Format → (label, what choices).
 FORMATS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "exr": ("OpenEXR", ("plate", "mask", "layers")),
+    "exr": ("OpenEXR", ("plate", "mask", "layers", "depth")),
     "dpx": ("DPX", ("plate", "mask")),
-    "png": ("PNG", ("plate", "mask")),
-    "tiff": ("TIFF", ("plate", "mask")),
+    "png": ("PNG", ("plate", "mask", "depth")),
+    "tiff": ("TIFF", ("plate", "mask", "depth")),
     "nuke": ("Nuke script (.nk)", ("shapes",)),
     "ae": ("After Effects (.jsx)", ("shapes",)),
     "fusion": ("Fusion (.setting)", ("shapes",)),
@@ -41,8 +41,10 @@ FORMATS: dict[str, tuple[str, tuple[str, ...]]] = {
     "mp4": ("Video: MP4 H.264", ("plate",)),
 }
 WHAT_LABELS = {"plate": "Plate", "mask": "Object mattes", "layers": "Multi-layer (AOVs)",
+               "depth": "Depth (needs Roto > Compute depth)",
                "shapes": "Roto shapes of every object"}  # fmt: skip
-AOVS = ("rgba", "objects", "matte", "ids", "cryptomatte", "motion")
+#: Multi-layer AOVs offered; depth and normals come from the document's depth layer.
+AOVS = ("rgba", "objects", "matte", "depth", "normals", "ids", "cryptomatte", "motion")
 SCRIPT_EXT = {"nuke": "nk", "ae": "jsx", "fusion": "setting", "flame": "py"}
 Validate = Callable[[list[dict[str, Any]], str, tuple[int, int]], None]
 
@@ -66,6 +68,8 @@ def default_template(fmt: str, what: str) -> str:
         return f"plate.{fmt}"
     if what == "mask":
         return f"mattes/{{object}}/{{object}}.####.{fmt}"
+    if what == "depth":
+        return f"depth/depth.####.{fmt}"
     return f"{'comp' if what == 'layers' else 'plate'}.####.{fmt}"
 
 

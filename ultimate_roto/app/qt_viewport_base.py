@@ -78,9 +78,19 @@ class ViewportMixin:
         self._mask_dirty = True
         self.update()
 
-    def set_depth(self, depth: np.ndarray | None) -> None:
-        """Depth map (H, W) of the shown frame (any units; smaller = nearer); None removes it."""
-        self.depth = None if depth is None else normalise_depth(depth)
+    def set_depth(self, depth: np.ndarray | None, *, normalised: bool = False) -> None:
+        """Depth map (H, W) of the shown frame (smaller = nearer); None removes it.
+
+        Any units are stretched to this frame's min..max; ``normalised=True`` takes a map
+        already in 0 (near) .. 1 (far) as it is, so a per-shot normalisation (the document's
+        depth layer) keeps one scale from frame to frame."""
+        if depth is None:
+            self.depth = None
+        elif normalised:
+            d = np.asarray(depth, np.float32)
+            self.depth = np.ascontiguousarray(np.clip(np.nan_to_num(d, nan=1.0), 0.0, 1.0))
+        else:
+            self.depth = normalise_depth(depth)
         self._depth_dirty = True
         self.update()
 

@@ -92,4 +92,4 @@ class WindowDepthMixin:
             if self.viewport.depth is not None:
                 self.viewport.set_depth(None)
             return
-        self.viewport.set_depth(layer.get(self.current_frame))
+        self.viewport.set_depth(layer.get(self.current_frame), normalised=True)
