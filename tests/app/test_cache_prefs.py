@@ -10,25 +10,25 @@ MIB = 1024 * 1024
 FRAME = 1024 * 576 * 3 * 4  # bytes of one float32 frame of the shot below (6.75 MiB)
 
 
-def _open_and_fill(qtbot, win, frames: int = 12) -> None:
-    """Open a shot of ``frames`` 1024×576 frames and cache all of them, 0 first (oldest)."""
+def _open_and_fill(win, frames: int = 12) -> None:
+    """Open a shot of ``frames`` 1024×576 frames and cache all of them, 0 first (oldest).
+
+    The session's background readers (thumbnails, prefetch) are stopped first, so that nothing
+    reads, reorders or refills the cache behind the test's back.
+    """
     win.apply_preferences(Preferences(ram_mb=512))
     win.set_reader(small_reader(frames, 1024, 576))
-    prefetch = win.session.provider
-    # quiet first: the thumbnails and the prefetch read (and so reorder) frames in the background
-    qtbot.waitUntil(
-        lambda: win._thumbs_done == frames and all(f.done() for f in prefetch._futures),
-        timeout=5000,
-    )
+    win.session.loader.shutdown()
+    win.session.provider.close()
     for n in range(frames):
-        win.session.read_now(n)  # from the test thread: n becomes the most recently used
+        win.session.read_now(n)  # n becomes the most recently used
     win.timeline.set_cached_frames(win.session.cached_frames())
     assert win.session.cache.stats().ram_bytes == frames * FRAME
 
 
-def test_a_smaller_ram_budget_evicts_at_once_and_the_views_follow(qtbot, main_window):
+def test_a_smaller_ram_budget_evicts_at_once_and_the_views_follow(main_window):
     win = main_window
-    _open_and_fill(qtbot, win)
+    _open_and_fill(win)
     assert win.timeline._cached == [(0, 11)]  # the cache bar's runs
     win.apply_preferences(Preferences(ram_mb=64))
     st = win.session.cache.stats()
@@ -45,9 +45,9 @@ def test_a_smaller_ram_budget_evicts_at_once_and_the_views_follow(qtbot, main_wi
     assert win.session.cache.stats().ram_entries == 10
 
 
-def test_the_disk_tier_turns_on_live_and_a_new_folder_waits(qtbot, main_window, tmp_path):
+def test_the_disk_tier_turns_on_live_and_a_new_folder_waits(main_window, tmp_path):
     win = main_window
-    _open_and_fill(qtbot, win)
+    _open_and_fill(win)
     first = tmp_path / "first"
     win.apply_preferences(Preferences(ram_mb=64, disk_mb=256, disk_dir=str(first)))
     cache = win.session.cache
