@@ -61,3 +61,12 @@ def test_corrupt_file_says_how_to_recover(tmp_path):
     with pytest.raises(InputError, match="cannot be read") as err:
         load_settings(path)
     assert "delete the file" in err.value.hint
+
+
+def test_disk_off_with_a_folder_stays_off(tmp_path):
+    from ultimate_roto.core.cache.settings import budgets_from_settings
+
+    settings = {**DEFAULTS, "cache": {"ram_mb": 512, "disk_mb": 0, "disk_dir": str(tmp_path)}}
+    kept = cache_settings(settings)
+    assert kept == {"ram_mb": 512, "disk_mb": 0, "disk_dir": str(tmp_path)}
+    assert budgets_from_settings(kept)["disk_bytes"] == 0  # not the 8 GiB default

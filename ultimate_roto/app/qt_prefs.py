@@ -133,14 +133,9 @@ class Preferences:
         return None if self.device == "auto" else self.device
 
     def cache_settings(self) -> dict[str, object]:
-        """core.cache.settings form (``budgets_from_settings``); omitted values = defaults.
-
-        0 MB disk stays "off" when a folder is set (the core would default to 8 GiB there).
-        """
-        out = core_settings.cache_settings(self.to_settings())
-        if not self.disk_mb and self.disk_dir:
-            out["disk_mb"] = 0
-        return out
+        """core.cache.settings form (``budgets_from_settings``); omitted values = defaults
+        (0 MB disk with a folder set stays "off")."""
+        return core_settings.cache_settings(self.to_settings())
 
     def apply_cache(self, cache: TieredCache) -> str:
         """Give a live frame cache these budgets now (it evicts at once if they shrank).

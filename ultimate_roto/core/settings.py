@@ -112,8 +112,15 @@ def validate(data: Any, where: str = "settings") -> dict[str, Any]:
 
 def cache_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The ``cache`` part as ``TieredCache.from_settings`` takes it, without the values left
-    at their defaults (empty when nothing was set: the caller's own default applies)."""
-    return {k: v for k, v in settings["cache"].items() if v not in (None, 0)}
+    at their defaults (empty when nothing was set: the caller's own default applies).
+
+    ``disk_mb: 0`` next to a ``disk_dir`` is kept: it means "disk tier off", where leaving it
+    out would let the core default to 8 GiB in that folder."""
+    cache = settings["cache"]
+    out = {k: v for k, v in cache.items() if v not in (None, 0)}
+    if cache.get("disk_dir") and cache.get("disk_mb") == 0:
+        out["disk_mb"] = 0
+    return out
 
 
 def _choice(value: Any, choices: tuple[str, ...], where: str, key: str) -> str:
