@@ -3,6 +3,13 @@
 // 3D LUT (log2 shaper for scene-linear input) or the fixed sRGB encoding of linear data, gamma,
 // the colour-mapped depth overlay (near warm, far cool), then the mask overlay tinted with the
 // object's colour and an outline from neighbouring texels. Twin: app/display_cpu.py.
+// The viewport compiles one variant per combination of the features in use (USE_LUT,
+// LOG_SHAPER, LINEAR, CHANNEL, GAMMA, DEPTH, OVERLAY are #defined after the #version line:
+// a view chosen (the LUT replaces the sRGB encoding), LUT input (log2(c) - lo) / (hi - lo) for
+// scene-linear data, the sRGB encoding of linear data, a channel other than RGB, gamma != 1,
+// the depth overlay, the mask overlay):
+// software GL (llvmpipe) runs both sides of a branch on a uniform, so every unused feature
+// would otherwise cost its texture reads and maths at every pixel.
 in vec2 v_uv;
 out vec4 frag_colour;
 
@@ -10,19 +17,14 @@ uniform sampler2D u_image;     // RGBA float, row 0 = top of the image
 uniform sampler2D u_mask;      // R8 coverage 0..1, same size as the image or not
 uniform float u_exposure;      // stops: colour * 2^exposure
 uniform float u_gamma;         // viewer gamma, 1 = neutral
-uniform int u_channel;         // 0 RGB, 1 R, 2 G, 3 B, 4 A, 5 luminance
-uniform bool u_linear;         // data is scene-linear: apply the sRGB display encoding
-uniform bool u_overlay;        // draw the mask overlay
+uniform int u_channel;         // 0 RGB, 1 R, 2 G, 3 B, 4 A, 5 luminance (with CHANNEL)
 uniform vec3 u_overlay_colour; // object colour
 uniform float u_overlay_opacity;
 uniform vec2 u_mask_texel;     // 1 / mask size
 uniform sampler3D u_lut;       // OCIO display/view, RGB float, (s, t, p) = (r, g, b) 0..1
-uniform bool u_use_lut;        // a view is chosen: the LUT replaces the sRGB encoding
 uniform float u_lut_size;      // texels per axis
-uniform bool u_log_shaper;     // LUT input = (log2(c) - lo) / (hi - lo), else clamp(c, 0, 1)
 uniform vec2 u_shaper_range;   // (lo, hi) stops of the log2 shaper
 uniform sampler2D u_depth;     // R32F depth normalised 0 near .. 1 far
-uniform bool u_depth_on;
 uniform float u_depth_opacity;
 uniform vec3 u_depth_near;
 uniform vec3 u_depth_far;
@@ -42,14 +44,13 @@ vec3 isolate(vec4 c) {
 }
 
 vec3 apply_lut(vec3 c) {
-    vec3 x;
-    if (u_log_shaper) {
-        float lo = u_shaper_range.x;
-        float hi = u_shaper_range.y;
-        x = (log2(max(c, vec3(exp2(lo)))) - lo) / (hi - lo);
-    } else {
-        x = c;
-    }
+#ifdef LOG_SHAPER
+    float lo = u_shaper_range.x;
+    float hi = u_shaper_range.y;
+    vec3 x = (log2(max(c, vec3(exp2(lo)))) - lo) / (hi - lo);
+#else
+    vec3 x = c;
+#endif
     x = clamp(x, 0.0, 1.0);
     // texel centres: coordinate 0 -> 0.5 / n, 1 -> (n - 0.5) / n
     return texture(u_lut, (x * (u_lut_size - 1.0) + 0.5) / u_lut_size).rgb;
@@ -67,21 +68,29 @@ float outline(vec2 uv) {
 
 void main() {
     vec4 src = texture(u_image, v_uv);
+#ifdef CHANNEL
     vec3 c = isolate(vec4(src.rgb * exp2(u_exposure), src.a));
-    if (u_use_lut) {
-        c = apply_lut(c);
-    } else if (u_linear) {
-        c = vec3(srgb_encode(c.r), srgb_encode(c.g), srgb_encode(c.b));
-    }
+#else
+    vec3 c = src.rgb * exp2(u_exposure);
+#endif
+#if defined(USE_LUT)
+    c = apply_lut(c);
+#elif defined(LINEAR)
+    c = vec3(srgb_encode(c.r), srgb_encode(c.g), srgb_encode(c.b));
+#endif
+#ifdef GAMMA
     c = pow(max(c, vec3(0.0)), vec3(1.0 / max(u_gamma, 1e-4)));
-    if (u_depth_on) {
-        float d = texture(u_depth, v_uv).r;
-        c = mix(c, mix(u_depth_near, u_depth_far, d), u_depth_opacity);
-    }
-    if (u_overlay) {
-        float m = texture(u_mask, v_uv).r;
-        c = mix(c, u_overlay_colour, m * u_overlay_opacity);
-        c = mix(c, u_overlay_colour, outline(v_uv));
-    }
+#else
+    c = max(c, vec3(0.0));
+#endif
+#ifdef DEPTH
+    float d = texture(u_depth, v_uv).r;
+    c = mix(c, mix(u_depth_near, u_depth_far, d), u_depth_opacity);
+#endif
+#ifdef OVERLAY
+    float m = texture(u_mask, v_uv).r;
+    c = mix(c, u_overlay_colour, m * u_overlay_opacity);
+    c = mix(c, u_overlay_colour, outline(v_uv));
+#endif
     frag_colour = vec4(clamp(c, 0.0, 1.0), 1.0);
 }

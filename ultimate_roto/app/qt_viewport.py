@@ -38,6 +38,12 @@ def load_shader_sources() -> tuple[str, str]:
     return (folder / "display.vert").read_text(), (folder / "display.frag").read_text()
 
 
+def with_defines(source: str, defines: tuple[str, ...]) -> str:
+    """``source`` with ``#define NAME`` lines after its ``#version`` line."""
+    head, _, body = source.partition("\n")
+    return "\n".join([head, *(f"#define {name}" for name in defines), body])
+
+
 #: How frames reach the texture (benchmarks/bench_viewport.py, llvmpipe, cached 1080p RGB):
 #: "float" RGB32F from the float32 frame as read: 29 ms, 35 fps scrub (default);
 #: "half" RGB16F from a numpy float16 copy: 51 ms (the CPU conversion costs more than it
@@ -85,13 +91,15 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         self.texture_allocations = 0  # glTexImage2D calls for the image (tests check reuse)
         self.uploads = 0  # image uploads (tests check that an unchanged frame is not re-sent)
         self.contexts_initialised = 0
+        self._programs: dict[tuple[str, ...], int] = {}  # display shader per feature set
         self.gl_error: str | None = None
 
     # -- GL lifecycle ----------------------------------------------------------------------
     def initializeGL(self) -> None:  # noqa: N802
         self.contexts_initialised += 1
+        self._programs = {}  # a new context: programs of an older one are gone
         try:
-            self._gl["program"] = self._build_program()
+            self._gl["program"] = self._program(self._features())
         except RuntimeError as exc:
             self.gl_error = str(exc)
             log.error("viewport shader: %s", exc)
@@ -112,8 +120,31 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         self._frame_dirty = self._mask_dirty = self._lut_dirty = self._depth_dirty = True
         self.context().aboutToBeDestroyed.connect(self._free_gl, Qt.ConnectionType.DirectConnection)
 
-    def _build_program(self) -> int:
+    def _features(self) -> tuple[str, ...]:
+        """The shader features the current settings use (see shaders/display.frag)."""
+        s, lut = self.settings, self.lut
+        wanted = {
+            "USE_LUT": lut is not None,
+            "LOG_SHAPER": lut is not None and lut.shaper is not None,
+            "LINEAR": lut is None and s.linear,
+            "CHANNEL": s.channel_index != 0,
+            "GAMMA": s.gamma != 1.0,
+            "DEPTH": s.depth_visible and self.depth is not None,
+            "OVERLAY": s.overlay_visible and self.mask is not None,
+        }
+        return tuple(name for name, on in wanted.items() if on)
+
+    def _program(self, features: tuple[str, ...]) -> int:
+        """The display program for ``features``, compiled on first use (GL context current)."""
+        program = self._programs.get(features)
+        if program is None:
+            program = self._programs[features] = self._build_program(features)
+            self._gl[f"program:{','.join(features)}"] = program
+        return program
+
+    def _build_program(self, features: tuple[str, ...] = ()) -> int:
         vert_src, frag_src = load_shader_sources()
+        frag_src = with_defines(frag_src, features)
         program = GL.glCreateProgram()
         for kind, src in ((GL.GL_VERTEX_SHADER, vert_src), (GL.GL_FRAGMENT_SHADER, frag_src)):
             shader = GL.glCreateShader(kind)
@@ -139,9 +170,11 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         if "vbo" in self._gl:
             GL.glDeleteBuffers(1, [self._gl["vbo"]])
             GL.glDeleteVertexArrays(1, [self._gl["vao"]])
-        if "program" in self._gl:
-            GL.glDeleteProgram(self._gl["program"])
+        for name, program in self._gl.items():
+            if name.startswith("program:"):
+                GL.glDeleteProgram(program)
         self._gl.clear()
+        self._programs = {}
         self._tex_key = self._mask_key = self._depth_key = None
         self.doneCurrent()
 
@@ -234,7 +267,12 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         quad = np.array(
             [left, top, 0, 0, right, top, 1, 0, left, bottom, 0, 1, right, bottom, 1, 1], np.float32
         )
-        program = self._gl["program"]
+        try:
+            program = self._program(self._features())
+        except RuntimeError as exc:
+            self.gl_error = str(exc)
+            log.error("viewport shader: %s", exc)
+            return
         GL.glUseProgram(program)
         GL.glBindVertexArray(self._gl["vao"])
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._gl["vbo"])
@@ -268,20 +306,15 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         for name, unit in UNITS.items():
             GL.glUniform1i(loc(f"u_{name}"), unit)
         lut = self.lut
-        GL.glUniform1i(loc("u_use_lut"), int(lut is not None))
         GL.glUniform1f(loc("u_lut_size"), float(lut.size if lut is not None else 2))
-        GL.glUniform1i(loc("u_log_shaper"), int(lut is not None and lut.shaper is not None))
         lo, hi = lut.shaper if lut is not None and lut.shaper is not None else (0.0, 1.0)
         GL.glUniform2f(loc("u_shaper_range"), lo, hi)
-        GL.glUniform1i(loc("u_depth_on"), int(s.depth_visible and self.depth is not None))
         GL.glUniform1f(loc("u_depth_opacity"), s.depth_opacity)
         GL.glUniform3f(loc("u_depth_near"), *DEPTH_NEAR)
         GL.glUniform3f(loc("u_depth_far"), *DEPTH_FAR)
         GL.glUniform1f(loc("u_exposure"), s.exposure)
         GL.glUniform1f(loc("u_gamma"), s.gamma)
         GL.glUniform1i(loc("u_channel"), s.channel_index)
-        GL.glUniform1i(loc("u_linear"), int(s.linear))
-        GL.glUniform1i(loc("u_overlay"), int(s.overlay_visible and self.mask is not None))
         GL.glUniform3f(loc("u_overlay_colour"), *s.overlay_colour)
         GL.glUniform1f(loc("u_overlay_opacity"), s.overlay_opacity)
         mh, mw = self.mask.shape if self.mask is not None else (1, 1)
