@@ -92,6 +92,7 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         self.uploads = 0  # image uploads (tests check that an unchanged frame is not re-sent)
         self.contexts_initialised = 0
         self._programs: dict[tuple[str, ...], int] = {}  # display shader per feature set
+        self.program_builds = 0  # display programs compiled (once per feature set and context)
         self.gl_error: str | None = None
 
     # -- GL lifecycle ----------------------------------------------------------------------
@@ -139,6 +140,7 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         program = self._programs.get(features)
         if program is None:
             program = self._programs[features] = self._build_program(features)
+            self.program_builds += 1
             self._gl[f"program:{','.join(features)}"] = program
         return program
 
