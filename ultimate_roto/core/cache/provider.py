@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 import numpy as np
 
@@ -32,10 +32,12 @@ class FrameProvider:
     """Frames of one :class:`MediaReader` through a :class:`TieredCache`, with prefetch.
 
     ``get`` returns the frame as a read-only C-contiguous float32 (H, W, C) array, after
-    ``transform`` (applied once, before caching). ``prefetch`` reads frames around the playhead
-    on ONE background thread; a newer request cancels the frames of an older one that have not
-    started yet. Reads of the reader are serialised by a lock, so the reader needs no thread
-    safety of its own. The provider does not close the reader or the cache.
+    ``transform`` (applied once, before caching). ``prefetch`` reads a window of frames around
+    the playhead, in the play direction, on ONE background thread; a newer window cancels the
+    frames of an older one that it does not want and that have not started yet. ``peek``
+    answers from the frames of the window already fetched, without blocking (playback shows a
+    frame the moment it is due). Reads of the reader are serialised by a lock, so the reader
+    needs no thread safety of its own. The provider does not close the reader or the cache.
 
     Parameters
     ----------
@@ -87,9 +89,13 @@ class FrameProvider:
         self._keys: dict[int, CacheKey] = {}
         self._read_lock = threading.Lock()
         self._state_lock = threading.Lock()
-        self._executor: ThreadPoolExecutor | None = None
-        self._futures: list[Future] = []
-        self._generation = 0
+        self._wake = threading.Condition(self._state_lock)
+        self._worker: threading.Thread | None = None
+        self._queue: list[tuple[int, Future]] = []  # frames to fetch, in reading order
+        self._running: tuple[int, Future] | None = None
+        self._futures: list[Future] = []  # of the latest window: queued or being read
+        self._wanted: set[int] = set()  # the latest window
+        self._ready: dict[int, np.ndarray] = {}  # read-ahead buffer: fetched frames of it
         self._closed = False
 
     def key(self, frame: int) -> CacheKey:
@@ -129,62 +135,148 @@ class FrameProvider:
         return self._cache.frames(self.media_id, "frame", self.params)
 
     # -- prefetch --------------------------------------------------------------------------
-    def prefetch(self, center: int, ahead: int = 8, behind: int = 2) -> list[Future]:
-        """Read ``center``, then up to ``ahead`` frames after it and ``behind`` before it.
+    def prefetch(self, center: int, ahead: int = 8, behind: int = 2, step: int = 1) -> list[Future]:
+        """Read ``center``, then ``ahead`` frames in the play direction and ``behind`` before it.
 
-        Frames already cached, outside the media's range or missing are skipped. A newer call
-        supersedes this one: its frames not yet started are cancelled.
+        ``step`` is the signed stride of playback (2: every other frame forwards, -1: reverse).
+        The frames of this window are kept in a read-ahead buffer that :meth:`peek` answers
+        from without blocking; frames already cached are taken from the cache (not read again).
+        Frames outside the media's range or missing are skipped. A newer call supersedes this
+        one: its frames that the new window does not want are cancelled if not started, while
+        frames both want keep their place in the queue. Backwards, the frames ahead are queued
+        in ascending order and in blocks (once half the window needs reading): a video decoder
+        runs forwards, so a block costs one seek instead of one per frame.
 
         Returns
         -------
         list of Future
-            One per scheduled frame (result: the frame array); cancelled ones when superseded.
-            An empty list after :meth:`close`.
+            One per frame of the window still to fetch (result: the frame array), in reading
+            order; cancelled ones when superseded. An empty list after :meth:`close`.
         """
         ahead = _check_count("ahead", ahead)
         behind = _check_count("behind", behind)
-        frames = self._plan(int(center), ahead, behind)
+        if isinstance(step, bool) or not isinstance(step, int | np.integer) or step == 0:
+            raise InputError(
+                f"prefetch step must be a non-zero whole number of frames, got {step!r}",
+                hint="pass step=1 for forward playback, -1 for reverse, 2 for double speed",
+            )
+        center, step = int(center), int(step)
+        near, far = self._window(center, ahead, behind, step)
         with self._state_lock:
             if self._closed:
                 return []
-            for future in self._futures:
-                future.cancel()
-            self._generation += 1
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(1, thread_name_prefix="ur-prefetch")
-            gen = self._generation
-            self._futures = [self._executor.submit(self._fetch, f, gen) for f in frames]
-            return list(self._futures)
+            dropped = self._queue_window(center, near, far, step)
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._work, name="ur-prefetch", daemon=True)
+                self._worker.start()
+            self._wake.notify()
+            running = [self._running] if self._running and self._running[0] in self._wanted else []
+            self._futures = [future for _, future in running + self._queue]
+            futures = list(self._futures)
+        for future in dropped:  # outside the lock: done-callbacks run here
+            future.cancel()
+        return futures
 
-    def _plan(self, center: int, ahead: int, behind: int) -> list[int]:
-        order = [center, *range(center + 1, center + ahead + 1)]
-        order += range(center - 1, center - behind - 1, -1)
+    def peek(self, frame: int) -> np.ndarray | None:
+        """Frame ``frame`` if the read-ahead buffer holds it, else None (never reads or waits)."""
+        with self._state_lock:
+            return self._ready.get(frame)
+
+    def future_of(self, frame: int) -> Future | None:
+        """The prefetch future of ``frame`` while it is queued or being read, else None."""
+        with self._state_lock:
+            if self._running and self._running[0] == frame:
+                return self._running[1]
+            return next((future for f, future in self._queue if f == frame), None)
+
+    def _window(self, center: int, ahead: int, behind: int, step: int) -> tuple[list, list]:
+        """(center and the frames ahead in reading order, frames behind) of a window."""
         first, last = self._range
-        return [
-            f
-            for f in order
-            if first <= f <= last and f not in self._missing and self.key(f) not in self._cache
-        ]
 
-    def _fetch(self, frame: int, generation: int) -> np.ndarray | None:
-        if generation != self._generation or self._closed:
-            return None  # superseded after it started waiting: skip the read
-        try:
-            return self.get(frame)
-        except RotoError as exc:
-            log.warning("prefetch of frame %s of %r failed: %s", frame, self.media_id, exc)
-            raise
+        def usable(frames) -> list[int]:
+            return [f for f in frames if first <= f <= last and f not in self._missing]
+
+        near = usable(center + k * step for k in range(1, ahead + 1))
+        if step < 0:
+            near.reverse()  # decoders run forwards: read the block in ascending order
+        back = -1 if step > 0 else 1
+        return usable([center]) + near, usable(center + k * back for k in range(1, behind + 1))
+
+    def _queue_window(
+        self, center: int, near: list[int], far: list[int], step: int
+    ) -> list[Future]:
+        """Re-plan the queue for a new window (state lock held); returns the futures to cancel."""
+        near_set, far_set = set(near), set(far) - set(near)
+        self._wanted = near_set | far_set
+        self._ready = {f: a for f, a in self._ready.items() if f in self._wanted}
+        dropped = [future for frame, future in self._queue if frame not in self._wanted]
+        kept_near = [(f, fu) for f, fu in self._queue if f in near_set]
+        kept_far = [(f, fu) for f, fu in self._queue if f in far_set]
+        busy = {f for f, _ in kept_near + kept_far}
+        if self._running:
+            busy.add(self._running[0])
+        new = [f for f in near + far if f not in self._ready and f not in busy]
+        wanting = len([f for f in new if f in near_set])
+        if step < 0 and center not in new and 2 * wanting < max(1, len(near) - 1):
+            new = [f for f in new if f in far_set]  # backwards, top up in blocks of half a window
+        head = []
+        if center in new:
+            head = [(center, Future())]
+        elif step > 0:  # forwards the played frame goes first; backwards it keeps its place
+            head = [item for item in kept_near if item[0] == center]
+        kept_near = [item for item in kept_near if item not in head]
+        fresh = [(f, Future()) for f in new if f != center]
+        self._queue = (
+            head
+            + kept_near
+            + [item for item in fresh if item[0] in near_set]
+            + kept_far
+            + [item for item in fresh if item[0] in far_set]
+        )
+        return dropped
+
+    def _work(self) -> None:
+        """The prefetch thread: fetch queued frames in order until closed."""
+        while True:
+            with self._state_lock:
+                while not self._queue and not self._closed:
+                    self._wake.wait()
+                if self._closed:
+                    return
+                frame, future = self._queue.pop(0)
+                if not future.set_running_or_notify_cancel():
+                    continue
+                self._running = (frame, future)
+            image, error = None, None
+            try:
+                image = self.get(frame)
+            except RotoError as exc:  # kept in the future (and logged)
+                log.warning("prefetch of frame %s of %r failed: %s", frame, self.media_id, exc)
+                error = exc
+            except Exception as exc:  # a bug in a reader or transform: keep the thread alive
+                log.exception("prefetch of frame %s of %r failed", frame, self.media_id)
+                error = exc
+            with self._state_lock:
+                self._running = None
+                if image is not None and frame in self._wanted:
+                    self._ready[frame] = image
+            if error is None:
+                future.set_result(image)
+            else:
+                future.set_exception(error)
 
     def close(self) -> None:
         """Cancel pending prefetches and stop the worker thread (waits for a running read)."""
         with self._state_lock:
             self._closed = True
-            executor, self._executor = self._executor, None
-            for future in self._futures:
-                future.cancel()
-            self._futures = []
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            worker, self._worker = self._worker, None
+            dropped = [future for _, future in self._queue]
+            self._queue, self._futures, self._ready = [], [], {}
+            self._wake.notify_all()
+        for future in dropped:
+            future.cancel()
+        if worker is not None:
+            worker.join()
 
     def __enter__(self) -> FrameProvider:
         return self
