@@ -118,3 +118,41 @@ class PlaybackClock:
             return 0.0
         elapsed = self._shown[-1] - self._shown[0]
         return (len(self._shown) - 1) / elapsed if elapsed > 0 else 0.0
+
+
+class ReadAhead:
+    """Which way to read ahead of the playhead, inferred from the frames it asks for.
+
+    Playback asks for frames ``speed`` apart (further when a late tick drops some), stepping
+    asks for neighbours, a click on the timeline or a loop jumps. The direction is that of the
+    last short move; the stride is the shortest of the recent moves that way (drops only make
+    moves longer), trusted once two moves agree: 2x playback reads every other frame, reverse
+    playback reads backwards, a single click reads on in the direction it was going.
+
+    Parameters
+    ----------
+    max_stride
+        The fastest playback in frames per tick; moves longer than three strides are jumps.
+    """
+
+    def __init__(self, max_stride: int = SPEEDS[-1]) -> None:
+        self.max_move = 3 * max_stride
+        self.step = 1  # signed stride
+        self._last: int | None = None
+        self._moves: deque[int] = deque(maxlen=4)
+
+    def observe(self, frame: int) -> int:
+        """Note that the playhead asked for ``frame``; returns the step to read ahead with."""
+        last, self._last = self._last, frame
+        move = 0 if last is None else frame - last
+        if move == 0:
+            return self.step
+        if abs(move) > self.max_move:  # a jump (click, loop): keep going the same way
+            self._moves.clear()
+            return self.step
+        if self._moves and (self._moves[-1] > 0) != (move > 0):
+            self._moves.clear()  # turned round
+        self._moves.append(move)
+        stride = min(abs(m) for m in self._moves) if len(self._moves) > 1 else 1
+        self.step = stride if move > 0 else -stride
+        return self.step

@@ -317,12 +317,12 @@ class QtMainWindow(
         self.go_to(frame)
 
     def _frame_loaded(self, frame: int, data: np.ndarray) -> None:
-        if self.session is None or abs(frame - self.current_frame) > 2 * abs(
-            self.playback.clock.speed or 1
-        ):
-            return  # a stale result for a frame we already left
+        if self.session is None:
+            return  # (the session already drops results for frames the playhead passed)
         self.viewport.set_frame(data)
-        self.timeline.set_cached_frames(self.session.cached_frames())
+        cached = self.session.cached_frames_changed()  # repaint the cache bar only on change
+        if cached is not None:
+            self.timeline.set_cached_frames(cached)
 
     def _thumbnail_loaded(self, frame: int, rgb: np.ndarray) -> None:
         self.thumbnails.set_thumbnail(frame, rgb)

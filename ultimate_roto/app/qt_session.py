@@ -1,14 +1,16 @@
-"""The open media: reader, frame cache, prefetching provider and the background loader."""
+"""The open media: reader, frame cache, read-ahead while playing and the background loader."""
 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
 import psutil
 from PySide6.QtCore import QObject, Qt, Signal
 
+from ultimate_roto.app.playback import ReadAhead
 from ultimate_roto.app.qt_frames import QtFrameLoader
 from ultimate_roto.core.cache import FrameProvider, TieredCache
 from ultimate_roto.core.errors import RotoError
@@ -34,6 +36,13 @@ def make_cache(prefs) -> TieredCache:
         return TieredCache(ram_budget())
 
 
+def read_ahead_frames(info: MediaInfo, cache: TieredCache, most: int = 12) -> int:
+    """Frames to read ahead while playing: ``most``, fewer when a frame is so big that the
+    read-ahead window would take more than an eighth of the RAM budget (it holds them)."""
+    frame_bytes = max(1, info.width * info.height * max(1, info.channels) * 4)
+    return max(2, min(most, cache.stats().ram_budget // 8 // frame_bytes))
+
+
 def thumbnail_frames(first: int, last: int, count: int = THUMBNAILS) -> list[int]:
     """Up to ``count`` evenly spaced frames covering [first, last]."""
     n = last - first + 1
@@ -43,11 +52,21 @@ def thumbnail_frames(first: int, last: int, count: int = THUMBNAILS) -> list[int
 
 
 class QtMediaSession(QObject):
-    """Owns one reader and its cached, prefetched frames; results arrive as queued signals."""
+    """Owns one reader and its cached frames, read ahead of the playhead in the play direction.
+
+    ``request(frame)`` shows ``frame`` as soon as it can: a frame already read ahead is handed
+    over at once (``frame_loaded`` is emitted before ``request`` returns, so the new image is
+    painted together with the playhead and readouts); any other arrives later from the
+    prefetch thread through a queued signal. Each request re-plans the read-ahead window
+    (direction and stride follow the requests: see :class:`ReadAhead`), so frames that the
+    playhead has passed are cancelled instead of read, and a result that arrives after a newer
+    frame was shown is dropped (never shown out of order).
+    """
 
     frame_loaded = Signal(int, object)
     frame_failed = Signal(int, str)
     thumbnail_loaded = Signal(int, object)
+    _fetched = Signal(int, object, str)  # prefetch thread -> GUI thread: frame, array, error
 
     def __init__(
         self, reader: MediaReader, parent: QObject | None = None, cache: TieredCache | None = None
@@ -57,32 +76,99 @@ class QtMediaSession(QObject):
         self.info: MediaInfo = reader.info
         self.cache = cache if cache is not None else TieredCache(ram_budget())
         self.provider = FrameProvider(reader, self.cache)
-        self.prefetch_ahead = 8
-        self.loader = QtFrameLoader(self.provider.get, self, after_read=self._prefetch)
+        self.prefetch_ahead = read_ahead_frames(self.info, self.cache)
+        self.prefetch_behind = 2
+        self.readahead = ReadAhead()
+        self._wanted: int | None = None  # the frame last requested
+        self._shown: int | None = None  # the frame last handed over
+        self._closed = False
+        self._last_cached: list[int] | None = None
+        # thumbnails, and frames the prefetch cannot plan (e.g. missing ones: errors or holds)
+        self.loader = QtFrameLoader(self.provider.get, self)
         queued = Qt.ConnectionType.QueuedConnection
-        self.loader.frame_loaded.connect(self.frame_loaded, queued)
-        self.loader.frame_failed.connect(self.frame_failed, queued)
+        self.loader.frame_loaded.connect(self._arrived, queued)
+        self.loader.frame_failed.connect(self._failed, queued)
         self.loader.thumbnail_loaded.connect(self.thumbnail_loaded, queued)
+        self._fetched.connect(self._fetched_here, queued)
 
     @property
     def name(self) -> str:
         return Path(str(self.info.path)).name
 
     def request(self, frame: int) -> None:
-        self.loader.request(frame)
+        """Show ``frame``: now if it was read ahead, else when the prefetch thread has it."""
+        if self._closed:
+            return
+        step = self.readahead.observe(frame)
+        self._wanted = frame
+        ahead, behind = self.prefetch_ahead, self.prefetch_behind
+        self.provider.prefetch(frame, ahead=ahead, behind=behind, step=step)
+        data = self.provider.peek(frame)
+        if data is not None:  # read ahead already: painted with the playhead that asked for it
+            self._hand_over(frame, data)
+            return
+        future = self.provider.future_of(frame)
+        if future is None:  # not in the window (a missing frame: error or hold), or just done
+            self.loader.request(frame)
+            return
+        future.add_done_callback(lambda f, n=frame: self._done(n, f))
+
+    def _done(self, frame: int, future: Future) -> None:
+        """A requested frame's prefetch finished (any thread): pass it to the GUI thread."""
+        if self._closed or future.cancelled():
+            return
+        error = future.exception()
+        if error is None:
+            self._fetched.emit(frame, future.result(), "")
+        else:
+            self._fetched.emit(frame, None, str(error))
+
+    def _fetched_here(self, frame: int, data: np.ndarray | None, error: str) -> None:
+        if error:
+            self._failed(frame, error)
+        else:
+            self._arrived(frame, data)
+
+    def _arrived(self, frame: int, data: np.ndarray) -> None:
+        """A frame read in the background (GUI thread): shown unless a newer one was."""
+        if self._closed or not self._fresh(frame):
+            return
+        self._hand_over(frame, data)
+
+    def _failed(self, frame: int, message: str) -> None:
+        if not self._closed and frame == self._wanted:
+            self.frame_failed.emit(frame, message)
+
+    def _fresh(self, frame: int) -> bool:
+        """The wanted frame, or one on the way to it from the frame on screen (a late frame
+        while playing is still progress); never one the playhead has already passed."""
+        if frame == self._wanted:
+            return True
+        if self._wanted is None or self._shown is None:
+            return False
+        lo, hi = sorted((self._shown, self._wanted))
+        return lo < frame < hi and (frame - self._shown) * (self._wanted - self._shown) > 0
+
+    def _hand_over(self, frame: int, data: np.ndarray) -> None:
+        self._shown = frame
+        self.frame_loaded.emit(frame, data)
 
     def request_thumbnails(self) -> list[int]:
         frames = thumbnail_frames(self.info.first_frame, self.info.last_frame)
         self.loader.request_thumbnails(frames)
         return frames
 
-    def _prefetch(self, frame: int) -> None:
-        """After each displayed read (worker thread): warm the frames that come next."""
-        if self.prefetch_ahead:
-            self.provider.prefetch(frame, ahead=self.prefetch_ahead, behind=2)
-
     def cached_frames(self) -> list[int]:
         return self.provider.cached_frames()
+
+    def cached_frames_changed(self) -> list[int] | None:
+        """The cached frames if they changed since the last call, else None (the timeline's
+        cache bar repaints only then: a repaint per frame costs a window composition)."""
+        frames = self.cached_frames()
+        if frames == self._last_cached:
+            return None
+        self._last_cached = frames
+        return frames
 
     def cache_summary(self) -> str:
         s = self.cache.stats()
@@ -97,6 +183,7 @@ class QtMediaSession(QObject):
 
     def close(self) -> None:
         """Stop the workers, then release the reader and the cache."""
+        self._closed = True
         self.loader.shutdown()
         self.provider.close()
         self.cache.clear()
