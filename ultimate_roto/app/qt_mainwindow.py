@@ -440,7 +440,7 @@ class QtMainWindow(
         old, self.prefs = self.prefs, prefs
         if self.session is not None:
             note = prefs.apply_cache(self.session.cache)
-            self.timeline.set_cached_frames(self.session.cached_frames())
+            self.timeline.set_cached_frames(self.session.budgets_changed())
             self.system.refresh_cache()
             if note:
                 self.statusBar().showMessage(note, 8000)

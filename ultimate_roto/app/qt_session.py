@@ -170,12 +170,22 @@ class QtMediaSession(QObject):
         self._last_cached = frames
         return frames
 
+    def budgets_changed(self) -> list[int]:
+        """After the cache's budgets changed live: size the read-ahead window to the new RAM
+        budget; returns the cached frames now (and remembers them for the cache bar)."""
+        self.prefetch_ahead = read_ahead_frames(self.info, self.cache)
+        self._last_cached = self.cached_frames()
+        return self._last_cached
+
     def cache_summary(self) -> str:
         s = self.cache.stats()
-        return (
+        text = (
             f"{len(self.cached_frames())} frames, {s.ram_bytes / 1024**2:.0f}/"
             f"{s.ram_budget / 1024**2:.0f} MiB"
         )
+        if s.disk_budget:
+            text += f", disk {s.disk_bytes / 1024**2:.0f}/{s.disk_budget / 1024**2:.0f} MiB"
+        return text
 
     def read_now(self, frame: int) -> np.ndarray:
         """Synchronous read for non-GUI callers (tools, tests); never call on the GUI thread."""
