@@ -78,7 +78,14 @@ def test_script_structure(tmp_path):
     assert (root["first_frame"], root["last_frame"]) == ("1001", "1005")
     assert float(root["fps"]) == pytest.approx(24000 / 1001)
     assert root["format"].split()[:2] == [str(W), str(H)]
-    assert nodes["Read:Read_plate"]["knobs"]["file"] == "/plates/shot.####.exr"
+    read = nodes["Read:Read_plate"]["knobs"]
+    assert read["file"] == "/plates/shot.####.exr" and "frame_mode" not in read
+    assert (read["first"], read["last"], read["origset"]) == ("1001", "1005", "true")
+    movie = _nodes(_write(tmp_path, {}, plate_path="/p.mov", movie=(120, 1001)))
+    read = movie["Read:Read_plate"]["knobs"]  # Nuke numbers movie frames 1..120
+    assert (read["first"], read["last"], read["origfirst"], read["origlast"]) == (
+        "1", "120", "1", "120")  # fmt: skip
+    assert (read["frame_mode"], read["frame"]) == ("start at", "1001")
     copy = nodes["Copy:Copy_hero"]["knobs"]
     assert (copy["from0"], copy["to0"]) == ("rgba.alpha", "hero.alpha")
     assert nodes["Write:Write_exr"]["knobs"]["file_type"] == "exr"

@@ -216,3 +216,31 @@ def test_preset_entry_in_a_job(tmp_path, plate, steps):
     assert len(list((tmp_path / "out/d/mattes/hero").glob("*.png"))) == 2
     with pytest.raises(InputError, match="needs the 'segment' step"):
         run_job(job(tmp_path, plate, [{"preset": "PNG mattes"}], steps=()), Progress())
+
+
+def _read_knobs(nk: str) -> dict[str, str]:
+    block = nk[nk.index("Read {") : nk.index("}", nk.index("Read {"))]
+    return dict(line.strip().split(" ", 1) for line in block.splitlines()[1:] if line.strip())
+
+
+def test_nuke_read_of_a_movie_plate_starts_at_the_exported_numbering(tmp_path, steps):
+    """Nuke numbers a movie's frames from 1; the Read puts frame 0 of ours where it belongs."""
+    import cv2
+
+    movie = tmp_path / "plate.mp4"
+    out = cv2.VideoWriter(str(movie), cv2.VideoWriter_fourcc(*"mp4v"), 24, (W, H))
+    for n in range(8):
+        out.write(np.full((H, W, 3), 30 * n, np.uint8))
+    out.release()
+    exports = [{"format": "nuke", "path": "a.nk", "start_frame": 1001},
+               {"format": "nuke", "path": "b.nk"},
+               {"format": "nuke", "path": "c.nk", "plate": "/plates/p.mov"}]  # fmt: skip
+    run_job(job(tmp_path, movie, exports, steps=("t_seg",), frame_range=[1, 4]), Progress())
+    a = _read_knobs((tmp_path / "out/a.nk").read_text())
+    # frames 1-4 are numbered 1001-1004, so the movie's first frame (our 0) sits at 1000
+    assert (a["first"], a["last"], a["origlast"]) == ("1", "8", "8")
+    assert (a["frame_mode"], a["frame"]) == ('"start at"', "1000")
+    b = _read_knobs((tmp_path / "out/b.nk").read_text())
+    assert (b["frame_mode"], b["frame"], b["last"]) == ('"start at"', "0", "8")
+    c = _read_knobs((tmp_path / "out/c.nk").read_text())  # another movie: the exported frames
+    assert (c["frame"], c["last"]) == ("1", "4")

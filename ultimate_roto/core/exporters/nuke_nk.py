@@ -137,6 +137,7 @@ def write_to_string(
     objects: Mapping[str, list[ShapeTrack]],
     write_path: str,
     names: NameMap | None = None,
+    movie: tuple[int, int] | None = None,
 ) -> str:
     """The whole ``.nk`` script as text: the plate, one animated Roto per object, an EXR Write.
 
@@ -157,8 +158,12 @@ def write_to_string(
         ``<object>.alpha``.
     names
         Legal node/layer names of the objects (default: :func:`names.sanitize_names`).
+    movie
+        ``(frames, start)`` when the plate is a movie file: Nuke numbers a movie's frames
+        1..frames, so the Read says ``frame_mode "start at"`` / ``frame start`` to put the
+        movie's first frame at our frame number ``start`` (as a script saved by Nuke does).
     """
-    if width <= 0 or height <= 0 or last < first:
+    if width <= 0 or height <= 0 or last < first or (movie is not None and movie[0] < 1):
         raise InputError(
             f"Nuke script: bad format {width}x{height} or range {first}-{last}",
             hint="width/height must be positive and last ≥ first",
@@ -173,10 +178,15 @@ def write_to_string(
         f"Root {{\n inputs 0\n frame {first}\n first_frame {first}\n last_frame {last}\n"
         f" fps {_fps_text(fps)}\n format {fmt}\n}}"
     )
+    if movie is None:
+        frames = f" first {first}\n last {last}\n origfirst {first}\n origlast {last}\n"
+    else:
+        count, start = movie
+        frames = (f" first 1\n last {count}\n origfirst 1\n origlast {count}\n"
+                  f' frame_mode "start at"\n frame {start}\n')  # fmt: skip
     out.append(
-        f"Read {{\n inputs 0\n file {_q(plate_path)}\n format {fmt}\n first {first}\n"
-        f" last {last}\n origfirst {first}\n origlast {last}\n origset true\n"
-        f" name Read_plate\n xpos 0\n ypos -300\n}}\nset Nmain [stack 0]"
+        f"Read {{\n inputs 0\n file {_q(plate_path)}\n format {fmt}\n{frames}"
+        f" origset true\n name Read_plate\n xpos 0\n ypos -300\n}}\nset Nmain [stack 0]"
     )
     for k, (obj, tracks) in enumerate(objects.items()):
         layer = names[obj]
@@ -210,7 +220,8 @@ def write_nk(
     objects
         ``{object name: [ShapeTrack, …]}``; empty tracks give empty Roto nodes (and a warning).
     **kwargs
-        ``plate_path``, ``width``, ``height``, ``fps``, ``first``, ``last``, ``write_path``.
+        ``plate_path``, ``width``, ``height``, ``fps``, ``first``, ``last``, ``write_path``,
+        ``movie``.
 
     Returns
     -------

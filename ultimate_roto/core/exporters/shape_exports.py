@@ -165,12 +165,27 @@ def _nuke(export, target, info, first, last, tracks, plate, src) -> list[Path]:
     )
     nuke_nk.write_nk(target, plate_path=plate, width=info.width, height=info.height,
                      fps=info.fps, first=first, last=last, objects=tracks,
-                     write_path=write_path)  # fmt: skip
+                     write_path=write_path, movie=_movie(plate, info, src, first, last))  # fmt: skip
     out = [target]
     if export.options["python"]:
         out.append(nuke_py.write_nuke_py(target.with_suffix(".py"), width=info.width,
                                          height=info.height, objects=tracks))  # fmt: skip
     return out
+
+
+def _movie(plate: str, info: Any, src: ShapeSources, first: int, last: int):
+    """``(frames, start)`` of a movie plate for the Nuke Read (None for a sequence): the
+    source movie starts at the number its first frame gets; another movie file (an exported
+    plate) is taken to hold exactly the exported frames."""
+    from ultimate_roto.core.media import VIDEO_EXTENSIONS
+
+    if plate == src.input:
+        if info.kind == "sequence":
+            return None
+        return info.last_frame - info.first_frame + 1, first - (src.frames[0] - info.first_frame)
+    if naming.has_frame_token(plate) or Path(plate).suffix.lower() not in VIDEO_EXTENSIONS:
+        return None
+    return last - first + 1, first
 
 
 def _first_file(plate: str, info: Any, src: ShapeSources) -> tuple[str, bool]:
