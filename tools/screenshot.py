@@ -154,6 +154,9 @@ def shoot(output: Path, media: str | None) -> int:
     win.project.doc.set_modified(False)
     win.close()
     app.processEvents()
+    win.deleteLater()
+    app.processEvents()
+    app.shutdown()  # gone before Xvfb is stopped (else Qt's X connection dies with exit 1)
     print(f"saved {output} ({output.stat().st_size // 1024} KiB)" if ok else "error: save failed")
     return 0 if ok else 1
 
