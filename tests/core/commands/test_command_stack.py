@@ -157,3 +157,37 @@ def test_obsolete_merge_removes_the_step() -> None:
     stack.push(Toggle(log, 1, merge_id="t"))
     stack.push(Toggle(log, 1, merge_id="t"))
     assert len(stack) == 1 and stack.undo_text == "Append 0"
+
+
+class Big(Append):
+    """An edit that keeps ``size`` bytes alive for undo."""
+
+    def __init__(self, log: list, value: object, size: int) -> None:
+        super().__init__(log, value)
+        self.size = size
+
+    @property
+    def nbytes(self) -> int:
+        return self.size
+
+
+def test_byte_limit_drops_the_oldest_steps_but_never_the_newest() -> None:
+    log: list = []
+    stack = CommandStack(byte_limit=100)
+    stack.push(Append(log, "small"))  # 0 bytes
+    stack.push(Big(log, "a", 60))
+    stack.push(Big(log, "b", 30))
+    assert len(stack) == 3  # 90 bytes fit
+    stack.push(Big(log, "c", 50))  # 140: "small" (0 bytes) and "a" (60) go, oldest first
+    assert [stack.command(i).text for i in range(len(stack))] == ["Append b", "Append c"]
+    stack.push(Big(log, "huge", 500))  # alone over the limit: kept, everything older goes
+    assert len(stack) == 1 and stack.undo() and log == ["small", "a", "b", "c"]
+    macro_stack = CommandStack(byte_limit=100)
+    with macro_stack.macro("two"):
+        macro_stack.push(Big(log, "m1", 40))
+        macro_stack.push(Big(log, "m2", 40))
+    assert macro_stack.command(0).nbytes == 80
+    unlimited = CommandStack(byte_limit=0)
+    for k in range(5):
+        unlimited.push(Big(log, k, 10**9))
+    assert len(unlimited) == 5

@@ -144,6 +144,19 @@ def test_one_undoable_command_per_layer_with_readable_labels(tmp_path):
     assert SetDepthCommand(doc, one).text == "Compute depth (frame 5)"
 
 
+def test_replaced_layers_count_against_the_undo_byte_budget(tmp_path):
+    doc = make_doc(tmp_path)
+    layers = [DepthLayer.from_maps(raw_maps(range(0, 4), seed=k), "e") for k in range(4)]
+    size = max(layer.nbytes for layer in layers)
+    stack = CommandStack(document=doc, byte_limit=int(2.5 * size))  # room for two old layers
+    for layer in layers:
+        stack.push(SetDepthCommand(doc, layer))
+    assert stack.command(len(stack) - 1).nbytes == layers[2].nbytes  # the layer it replaced
+    assert len(stack) == 2  # the two oldest steps went: layers[0] is no longer kept
+    assert stack.undo() and stack.undo() and doc.depth is layers[1]
+    assert not stack.can_undo
+
+
 # -- persistence ---------------------------------------------------------------------------------
 def depth_files(path: Path) -> dict[str, float]:
     folder = sidecar_dir(path) / "depth"

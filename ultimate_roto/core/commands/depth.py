@@ -36,6 +36,13 @@ class SetDepthCommand(Command):
     def undo(self) -> None:
         self.doc.set_depth(self.before)
 
+    @property
+    def nbytes(self) -> int:
+        """The replaced layer this step keeps for undo, while the document does not show it
+        (the new layer is counted by the next step that replaces it, or is the current one)."""
+        before = self.before
+        return before.nbytes if before is not None and before is not self.doc.depth else 0
+
 
 class ClearDepthCommand(SetDepthCommand):
     """Remove the depth layer (a no-op, dropped by the stack, when there is none)."""

@@ -45,6 +45,12 @@ class Command:
         """Absorb ``other`` (already executed) into self; return True if merged."""
         return False
 
+    @property
+    def nbytes(self) -> int:
+        """Memory this step keeps alive for undo/redo beyond the document's current state
+        (0 for small edits; big ones, e.g. a replaced depth layer, say so to be trimmed)."""
+        return 0
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.text!r}>"
 
@@ -64,6 +70,10 @@ class MacroCommand(Command):
         for child in reversed(self.children):
             child.undo()
 
+    @property
+    def nbytes(self) -> int:
+        return sum(child.nbytes for child in self.children)
+
 
 class CommandStack:
     """The one undo stack of a document.
@@ -72,6 +82,9 @@ class CommandStack:
     ----------
     limit
         Maximum number of undo steps kept (0 = unlimited); the oldest are dropped.
+    byte_limit
+        Memory the history may keep alive (sum of :attr:`Command.nbytes`, 0 = unlimited); the
+        oldest steps are dropped past it, never the newest one.
     document
         Optional :class:`~ultimate_roto.core.project.Document` to keep in step: the document's
         modified flag follows :attr:`is_clean`, and a save that marks the document clean
@@ -86,8 +99,11 @@ class CommandStack:
         Emitted when :attr:`is_clean` flips.
     """
 
-    def __init__(self, limit: int = 500, document: Document | None = None) -> None:
+    def __init__(
+        self, limit: int = 500, document: Document | None = None, byte_limit: int = 2 << 30
+    ) -> None:
         self.limit = int(limit)
+        self.byte_limit = int(byte_limit)
         self._commands: list[Command] = []
         self._index = 0
         self._clean_index: int | None = 0
@@ -192,6 +208,12 @@ class CommandStack:
 
     def _trim_and_set(self, clean: int | None) -> None:
         extra = len(self._commands) - self.limit if self.limit > 0 else 0
+        if self.byte_limit > 0:
+            sizes = [c.nbytes for c in self._commands]
+            total = sum(sizes[max(0, extra) :])
+            while total > self.byte_limit and max(0, extra) < len(sizes) - 1:
+                total -= sizes[max(0, extra)]
+                extra = max(0, extra) + 1
         if extra > 0:
             del self._commands[:extra]
             clean = None if clean is None or clean < extra else clean - extra
