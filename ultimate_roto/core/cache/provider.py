@@ -1,4 +1,4 @@
-"""FrameProvider: cached float32 frames of one reader, with background prefetch around a frame."""
+"""FrameProvider: cached frames of one reader (float32, or compact for display), with prefetch."""
 
 from __future__ import annotations
 
@@ -12,6 +12,13 @@ import numpy as np
 from ultimate_roto.core.cache.keys import CacheKey
 from ultimate_roto.core.cache.tiered import TieredCache
 from ultimate_roto.core.errors import InputError, ProcessingError, RotoError
+from ultimate_roto.core.media.pixels import (
+    FLOAT32,
+    read_frame,
+    reader_dtype,
+    to_compact,
+    to_float32,
+)
 from ultimate_roto.core.media.types import MediaReader
 
 log = logging.getLogger(__name__)
@@ -31,8 +38,11 @@ def _check_count(name: str, value: object) -> int:
 class FrameProvider:
     """Frames of one :class:`MediaReader` through a :class:`TieredCache`, with prefetch.
 
-    ``get`` returns the frame as a read-only C-contiguous float32 (H, W, C) array, after
-    ``transform`` (applied once, before caching). ``prefetch`` reads a window of frames around
+    ``get`` returns the frame as a read-only C-contiguous (H, W, C) array of ``dtype``: float32
+    after ``transform`` (applied once, before caching), or with ``compact=True`` the reader's
+    compact display dtype (uint8 for 8-bit sources, float16 otherwise; see
+    :mod:`~ultimate_roto.core.media.pixels`), so a RAM budget holds 4x / 2x the frames.
+    ``get_float32`` gives float32 in either case (for engines and exporters). ``prefetch`` reads a window of frames around
     the playhead, in the play direction, on ONE background thread; a newer window cancels the
     frames of an older one that it does not want and that have not started yet. ``peek``
     answers from the frames of the window already fetched, without blocking (playback shows a
@@ -52,11 +62,16 @@ class FrameProvider:
     transform_id
         Names the transform in the cache key; required with a transform so that two different
         transforms of the same media never share cache entries.
+    compact
+        Cache and return frames as the reader's ``compact_dtype`` (``read_compact``); a reader
+        without ``read_compact`` gives float32 as before. Cache keys name the dtype
+        (``params[0]``), so compact and float32 entries of one media never mix.
 
     Raises
     ------
     InputError
-        For a transform that is not callable or has no ``transform_id``.
+        For a transform that is not callable or has no ``transform_id``, or a transform
+        together with ``compact`` (transforms work on float32).
     """
 
     def __init__(
@@ -66,6 +81,7 @@ class FrameProvider:
         media_id: str | None = None,
         transform: Transform | None = None,
         transform_id: str = "",
+        compact: bool = False,
     ) -> None:
         if transform is not None and not callable(transform):
             raise InputError(
@@ -78,12 +94,21 @@ class FrameProvider:
                 hint="name the transform, e.g. transform_id='sRGB->ACEScg', so that cached "
                 "frames of different transforms are kept apart",
             )
+        if transform is not None and compact:
+            raise InputError(
+                "FrameProvider got a transform and compact=True",
+                hint="transforms work on float32 frames: use compact=False with a transform",
+            )
         self._reader = reader
         self._cache = cache
         info = reader.info
         self.media_id = str(info.path) if media_id is None else media_id
         self._transform = transform
-        self.params: tuple = ("float32", str(transform_id))
+        self.compact = bool(compact)
+        #: dtype of the frames ``get`` returns (float32, or the reader's compact dtype)
+        self.dtype = reader_dtype(reader, self.compact)
+        self.params: tuple = (self.dtype.name, str(transform_id))
+        self._float_params: tuple = ("float32", str(transform_id))
         self._range = (info.first_frame, info.last_frame)
         self._missing = frozenset(info.missing_frames)
         self._keys: dict[int, CacheKey] = {}
@@ -117,10 +142,31 @@ class FrameProvider:
         """
         return self._cache.get_or_compute(self.key(frame), lambda: self._load(frame))
 
-    def _load(self, frame: int) -> np.ndarray:
+    def get_float32(self, frame: int) -> np.ndarray:
+        """Frame ``frame`` as float32, whatever ``dtype`` is (for engines and exporters).
+
+        uint8 frames are converted from the cached compact frame (``v / 255`` in float32: the
+        values the reader's ``read`` gives for 8-bit data); float16 ones would lose the source's
+        precision, so the frame is read as float32 and cached under its own key
+        (``params[0] == "float32"``).
+
+        Raises
+        ------
+        MediaError
+            From the reader, for a missing or undecodable frame.
+        """
+        if self.dtype == FLOAT32:
+            return self.get(frame)
+        if self.dtype == np.uint8:
+            return to_float32(self.get(frame))
+        key = CacheKey(self.media_id, frame, "frame", self._float_params)
+        return self._cache.get_or_compute(key, lambda: self._load(frame, FLOAT32))
+
+    def _load(self, frame: int, dtype: np.dtype | None = None) -> np.ndarray:
+        dtype = self.dtype if dtype is None else dtype
         with self._read_lock:
-            image = self._reader.read(frame)
-        if self._transform is not None:
+            image = read_frame(self._reader, frame, compact=dtype != FLOAT32)
+        if self._transform is not None and dtype == FLOAT32:
             image = self._transform(image)
         if not isinstance(image, np.ndarray) or image.ndim != 3:
             raise ProcessingError(
@@ -128,6 +174,8 @@ class FrameProvider:
                 f"and transform '{self.params[1]}' (got {getattr(image, 'shape', type(image))})",
                 hint="the reader and transform must return float32 (H, W, C) arrays",
             )
+        if dtype != FLOAT32:
+            return to_compact(image, dtype)  # a no-op when the reader keeps its compact_dtype
         return np.ascontiguousarray(image, dtype=np.float32)
 
     def cached_frames(self) -> list[int]:

@@ -15,11 +15,12 @@ from ultimate_roto.core.media.sequence import (
     resolve_folder,
     resolve_pattern,
 )
-from ultimate_roto.core.media.types import MediaInfo, MediaReader
+from ultimate_roto.core.media.types import CompactReader, MediaInfo, MediaReader
 from ultimate_roto.core.media.video import VIDEO_EXTENSIONS, VideoReader
 
 __all__ = [
     "IMAGE_EXTENSIONS",
+    "CompactReader",
     "MISSING_POLICIES",
     "VIDEO_EXTENSIONS",
     "MediaInfo",
@@ -48,7 +49,9 @@ def open_media(path: str | Path, missing: MissingPolicy = "error") -> MediaReade
     Returns
     -------
     MediaReader
-        A context manager; ``reader.read(n)`` gives float32 (H, W, 3|4).
+        A context manager; ``reader.read(n)`` gives float32 (H, W, 3|4);
+        ``reader.read_compact(n)`` the same frame as ``reader.compact_dtype`` (uint8 for
+        8-bit sources, float16 otherwise) for display caches.
 
     Raises
     ------

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ultimate_roto.core.errors import MediaError
+from ultimate_roto.core.media.pixels import FLOAT32, frame_dtype, to_compact
 from ultimate_roto.core.media.timecode import format_timecode
 
 EXR_EXTS = (".exr",)
@@ -69,25 +70,33 @@ def probe_image(path: str | Path) -> ImageHeader:
     return _probe_exr(path) if ext in EXR_EXTS else _probe_oiio(path, ext)
 
 
-def read_image(path: str | Path) -> np.ndarray:
-    """Decode one image to C-contiguous float32 (H, W, 3|4); ints scaled to [0, 1].
+def read_image(path: str | Path, dtype: np.dtype | type = np.float32) -> np.ndarray:
+    """Decode one image to C-contiguous (H, W, 3|4) of ``dtype``.
+
+    float32 (the default): integers scaled to [0, 1], floats as stored. uint8 or float16 (a
+    compact display copy, see :mod:`~ultimate_roto.core.media.pixels`): each decoder is asked
+    for that type directly where it can (OpenImageIO converts while reading; 8-bit PNG/JPG and
+    half EXR channels are kept as decoded), so no float32 frame is made on the way.
 
     Raises
     ------
     MediaError
         Missing, unsupported, corrupt or truncated file.
+    InputError
+        A ``dtype`` other than float32, uint8 or float16.
     """
     path = Path(path)
     ext = _ext(path)
+    target = frame_dtype(dtype)
     if not path.is_file():
         raise MediaError(f"image file not found: {path}", hint="check the path and frame number")
     if ext in EXR_EXTS:
-        img = _read_exr(path)
+        img = _read_exr(path, target)
     elif ext in CV_EXTS:
-        img = _read_cv(path)
+        img = _read_cv(path, target)
     else:
-        img = _read_oiio(path)
-    return np.ascontiguousarray(img, dtype=np.float32)
+        img = _read_oiio(path, target)
+    return to_compact(img, target)
 
 
 # -- EXR -------------------------------------------------------------------------------------
@@ -158,19 +167,29 @@ def _probe_exr(path: Path) -> ImageHeader:
     )
 
 
-def _read_exr(path: Path) -> np.ndarray:
+def _read_exr(path: Path, dtype: np.dtype = FLOAT32) -> np.ndarray:
+    """EXR pixels as float32 (as stored), or for a compact ``dtype``: half channels kept as
+    stored, float/uint channels rounded to half (see ``pixels.to_compact``)."""
     import OpenEXR
+
+    def plane(pixels: np.ndarray) -> np.ndarray:
+        if dtype == FLOAT32 or pixels.dtype == np.uint32:
+            return pixels.astype(np.float32)  # uint channels as stored (not normalised)
+        return pixels if pixels.dtype == np.float16 else to_compact(pixels, np.float16)
 
     try:
         with OpenEXR.File(str(path), separate_channels=True) as f:
             header = dict(f.header())  # the File's dict is emptied on close
             chans = f.channels()
             picked = _exr_channel_names(list(chans))
-            planes = [chans[n].pixels.astype(np.float32) for n in picked]  # copies
+            planes = [plane(chans[n].pixels) for n in picked]
     except Exception as err:
         raise _corrupt(path, err) from err
     if len(picked) < 3:  # grey (+ alpha) -> RGB(A)
         planes = [planes[0]] * 3 + planes[1:]
+    kinds = {p.dtype for p in planes}
+    if len(kinds) > 1:  # e.g. half RGB with a float alpha
+        planes = [to_compact(p, np.float16 if dtype != FLOAT32 else FLOAT32) for p in planes]
     img = np.stack(planes, axis=-1)
     return _to_display_window(img, header)
 
@@ -181,7 +200,7 @@ def _to_display_window(img: np.ndarray, header: dict) -> np.ndarray:
     (wx0, wy0), (wx1, wy1) = header["displayWindow"]
     if (dx0, dy0, dx1, dy1) == (wx0, wy0, wx1, wy1):
         return img
-    out = np.zeros((wy1 - wy0 + 1, wx1 - wx0 + 1, img.shape[2]), np.float32)
+    out = np.zeros((wy1 - wy0 + 1, wx1 - wx0 + 1, img.shape[2]), img.dtype)
     ox0, oy0 = max(dx0, wx0), max(dy0, wy0)
     ox1, oy1 = min(dx1, wx1), min(dy1, wy1)
     if ox1 >= ox0 and oy1 >= oy0:
@@ -263,23 +282,31 @@ def _guess_oiio_colorspace(spec: object, ext: str, pixel_type: str) -> str:
     return "sRGB"
 
 
-def _read_oiio(path: Path) -> np.ndarray:
+def _read_oiio(path: Path, dtype: np.dtype = FLOAT32) -> np.ndarray:
+    """DPX/TIFF pixels, converted by OpenImageIO while reading: float32 0..1 ("float"), or
+    uint8 for 8-bit files / float16 ("half") for deeper ones when ``dtype`` is compact."""
     inp = _oiio_open(path)
     try:
         spec = inp.spec()
-        pixels = inp.read_image(format="float")
+        fmt = "float"
+        if dtype != FLOAT32:
+            fmt = "uint8" if str(spec.format) == "uint8" else "half"
+        pixels = inp.read_image(format=fmt)
     finally:
         inp.close()
     if pixels is None or getattr(pixels, "size", 0) == 0:
         import OpenImageIO as oiio
 
         raise _corrupt(path, oiio.geterror() or "no pixels")
-    pixels = np.asarray(pixels, dtype=np.float32).reshape(spec.height, spec.width, -1)
+    kind = {"float": np.float32, "uint8": np.uint8, "half": np.float16}[fmt]
+    pixels = np.asarray(pixels, dtype=kind).reshape(spec.height, spec.width, -1)
     return pixels[..., _oiio_channels(tuple(spec.channelnames))]
 
 
 # -- OpenCV (PNG, JPG) -----------------------------------------------------------------------
-def _read_cv(path: Path) -> np.ndarray:
+def _read_cv(path: Path, dtype: np.dtype = FLOAT32) -> np.ndarray:
+    """PNG/JPG pixels as float32 0..1, or as decoded (uint8 / uint16, RGB order) for a
+    compact ``dtype`` (``read_image`` converts uint16 to float16)."""
     import cv2
 
     data = np.fromfile(str(path), dtype=np.uint8)  # works with non-ASCII paths on Windows
@@ -295,4 +322,6 @@ def _read_cv(path: Path) -> np.ndarray:
         img = img[..., [2, 1, 0, 3]]
     else:  # grey + alpha
         img = img[..., [0, 0, 0, 1]]
+    if dtype != FLOAT32:
+        return img
     return img.astype(np.float32) * np.float32(scale)

@@ -12,6 +12,7 @@ import numpy as np
 
 from ultimate_roto.core.errors import InputError, MediaError
 from ultimate_roto.core.media.imageio_ import IMAGE_EXTENSIONS, probe_image, read_image
+from ultimate_roto.core.media.pixels import FLOAT32, compact_dtype
 from ultimate_roto.core.media.types import MediaInfo
 
 MissingPolicy = Literal["error", "hold", "black"]
@@ -189,6 +190,7 @@ class SequenceReader:
 
     Each ``read()`` opens, decodes and closes one file and shares no state, so a prefetch
     thread and the GUI thread may read at the same time without a lock (and in parallel).
+    ``read_compact()`` gives the same frame as ``compact_dtype`` (uint8 or float16) for display.
 
     Parameters
     ----------
@@ -211,6 +213,7 @@ class SequenceReader:
         self.missing_policy = missing
         self._frames = sorted(spec.files)
         self.info = self._make_info(str(path))
+        self.compact_dtype = compact_dtype(self.info)  # of read_compact: uint8 or float16
 
     def _make_info(self, path: str) -> MediaInfo:
         first, last = self._frames[0], self._frames[-1]
@@ -249,6 +252,20 @@ class SequenceReader:
         MediaError
             Out of range, missing (with policy "error"), or undecodable.
         """
+        return self._read(frame, FLOAT32)
+
+    def read_compact(self, frame: int) -> np.ndarray:
+        """Decode ``frame`` to ``compact_dtype`` (H, W, 3|4) for display: uint8 for 8-bit
+        sequences, float16 otherwise (equal to :meth:`read` within 8-bit / half precision).
+
+        Raises
+        ------
+        MediaError
+            As :meth:`read`.
+        """
+        return self._read(frame, self.compact_dtype)
+
+    def _read(self, frame: int, dtype: np.dtype) -> np.ndarray:
         info = self.info
         if not info.first_frame <= frame <= info.last_frame:
             raise MediaError(
@@ -258,8 +275,8 @@ class SequenceReader:
             )
         path = self.spec.files.get(frame)
         if path is None:
-            return self._read_missing(frame)
-        img = read_image(path)  # no shared state: safe from several threads at once
+            return self._read_missing(frame, dtype)
+        img = read_image(path, dtype)  # no shared state: safe from several threads at once
         if img.shape[:2] != (info.height, info.width):
             raise MediaError(
                 f"frame {frame} ({path}) is {img.shape[1]}x{img.shape[0]}, the sequence is "
@@ -268,12 +285,12 @@ class SequenceReader:
             )
         return _match_channels(img, info.channels)
 
-    def _read_missing(self, frame: int) -> np.ndarray:
+    def _read_missing(self, frame: int, dtype: np.dtype) -> np.ndarray:
         if self.missing_policy == "black":
-            return np.zeros((self.info.height, self.info.width, self.info.channels), np.float32)
+            return np.zeros((self.info.height, self.info.width, self.info.channels), dtype)
         if self.missing_policy == "hold":
             prev = max(n for n in self._frames if n < frame)
-            return self.read(prev)
+            return self._read(prev, dtype)
         raise MediaError(
             f"frame {frame} of {self.spec.pattern} is missing (no file "
             f"{self.spec.prefix}{str(frame).zfill(self.spec.padding)}{self.spec.suffix})",
@@ -296,6 +313,7 @@ def _match_channels(img: np.ndarray, channels: int) -> np.ndarray:
     if img.shape[2] == channels:
         return img
     if channels == 4:
-        alpha = np.ones(img.shape[:2] + (1,), np.float32)
+        opaque = 255 if img.dtype == np.uint8 else 1
+        alpha = np.full(img.shape[:2] + (1,), opaque, img.dtype)
         return np.ascontiguousarray(np.concatenate([img, alpha], axis=2))
     return np.ascontiguousarray(img[..., :3])

@@ -1,4 +1,5 @@
 """Media description and the reader protocol every media backend implements."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -61,3 +62,19 @@ class MediaReader(Protocol):
     def read(self, frame: int) -> np.ndarray: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class CompactReader(MediaReader, Protocol):
+    """A :class:`MediaReader` that can also decode frames in a compact dtype for display.
+
+    ``read_compact(n)`` returns frame ``n`` as C-contiguous ``compact_dtype`` (H, W, C):
+    uint8 for 8-bit integer sources (``v / 255`` equals ``read(n)``), float16 for deeper
+    integer and float sources (equal to ``read(n)`` within half precision). It exists for
+    display caches (4x / 2x the frames per byte); engines and exporters use ``read``.
+    See :mod:`ultimate_roto.core.media.pixels`.
+    """
+
+    compact_dtype: np.dtype
+
+    def read_compact(self, frame: int) -> np.ndarray: ...

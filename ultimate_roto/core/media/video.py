@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ultimate_roto.core.errors import MediaError
+from ultimate_roto.core.media.pixels import FLOAT32, compact_dtype, to_compact
 from ultimate_roto.core.media.types import MediaInfo
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mxf")
@@ -198,6 +199,7 @@ class VideoReader:
         self._last = -1  # index of the last frame the decoder returned
         self._closed = False
         self.seek_count = 0  # container seeks so far (sequential reads add none)
+        self.compact_dtype = compact_dtype(self.info)  # of read_compact: uint8 or float16
 
     # -- info ------------------------------------------------------------------------------
     def _make_info(self) -> MediaInfo:
@@ -242,12 +244,27 @@ class VideoReader:
         MediaError
             Frame out of range, past a truncation, or undecodable.
         """
+        return self._read(frame, FLOAT32)
+
+    def read_compact(self, frame: int) -> np.ndarray:
+        """Decode frame ``frame`` to ``compact_dtype`` (H, W, 3|4) for display: uint8 as the
+        decoder's RGB24/RGBA for 8-bit sources, float16 from RGB48/RGBA64 for deeper ones
+        (equal to :meth:`read` within 8-bit / half precision).
+
+        Raises
+        ------
+        MediaError
+            As :meth:`read`.
+        """
+        return self._read(frame, self.compact_dtype)
+
+    def _read(self, frame: int, dtype: np.dtype) -> np.ndarray:
         with self._lock:
             if self._closed:
                 raise MediaError(f"{self.path} is closed", hint="open the media again")
             self._check_range(frame)
             av_frame = self._decode(frame)
-            return self._to_array(av_frame, frame)
+            return self._to_array(av_frame, frame, dtype)
 
     def _check_range(self, frame: int) -> None:
         n = len(self._index.pts)
@@ -330,7 +347,9 @@ class VideoReader:
         self._frames = None
         return None
 
-    def _to_array(self, av_frame: Any, frame: int) -> np.ndarray:
+    def _to_array(self, av_frame: Any, frame: int, dtype: np.dtype = FLOAT32) -> np.ndarray:
+        """The decoded frame as RGB(A) of ``dtype``: float32 (0..1), uint8 (8-bit sources) or
+        float16 (the decoder asked for RGB24/RGBA or RGB48/RGBA64 directly)."""
         from av.video.reformatter import ColorRange, Colorspace
 
         deep = self._bits > 8
@@ -354,6 +373,8 @@ class VideoReader:
                 f"{self.info.width}x{self.info.height}",
                 hint="resolution changes mid-stream are not supported; re-export the clip",
             )
+        if dtype != FLOAT32:
+            return to_compact(arr, dtype)  # 8-bit: the decoder's array (copied if strided)
         scale = np.float32(1.0 / (65535.0 if deep else 255.0))
         return np.multiply(arr, scale, dtype=np.float32)  # one pass, C-contiguous
 
