@@ -13,7 +13,7 @@
 in vec2 v_uv;
 out vec4 frag_colour;
 
-uniform sampler2D u_image;     // RGBA float, row 0 = top of the image
+uniform sampler2D u_image;     // RGB(A) 8-bit (normalised), half or float; row 0 = image top
 uniform sampler2D u_mask;      // R8 coverage 0..1, same size as the image or not
 uniform float u_exposure;      // stops: colour * 2^exposure
 uniform float u_gamma;         // viewer gamma, 1 = neutral

@@ -7,11 +7,18 @@ from fractions import Fraction
 import numpy as np
 
 from ultimate_roto.core.errors import MediaError
+from ultimate_roto.core.media.pixels import to_float32
 from ultimate_roto.core.media.types import MediaInfo
 
 
 class ArrayReader:
-    """A MediaReader over a list of float32 (H, W, C) frames numbered from ``first``."""
+    """A MediaReader over a list of (H, W, C) frames numbered from ``first``.
+
+    Frames are kept as given when they are uint8 (8-bit: ``read`` gives ``v / 255``) or float16;
+    anything else is stored as float32. ``read`` returns float32; ``read_compact`` the stored
+    frame itself (``compact_dtype``: the frames' dtype), through ``read`` for float32 frames
+    (nothing to save: the cache then holds the very arrays this reader holds).
+    """
 
     def __init__(
         self,
@@ -24,7 +31,14 @@ class ArrayReader:
             raise MediaError(f"{name}: no frames", "give at least one frame")
         h, w = frames[0].shape[:2]
         channels = frames[0].shape[2] if frames[0].ndim == 3 else 3
-        self._frames = [np.ascontiguousarray(f, dtype=np.float32) for f in frames]
+        kept = np.asarray(frames[0]).dtype
+        if kept not in (np.uint8, np.float16):
+            kept = np.dtype(np.float32)
+        self._frames = [np.ascontiguousarray(f, dtype=kept) for f in frames]
+        self.compact_dtype = np.dtype(kept)
+        bits, pixel_type = {"uint8": (8, "uint"), "float16": (16, "half")}.get(
+            kept.name, (32, "float")
+        )
         self.info = MediaInfo(
             path=name,
             kind="sequence",
@@ -35,13 +49,23 @@ class ArrayReader:
             last_frame=first + len(frames) - 1,
             frame_count=len(frames),
             codec="raw",
-            bit_depth=32,
+            bit_depth=bits,
             channels=channels,
             colorspace_guess="sRGB",
-            pixel_type="float",
+            pixel_type=pixel_type,
         )
 
     def read(self, frame: int) -> np.ndarray:
+        """Frame ``frame`` as float32 (the stored array itself when it is float32)."""
+        return to_float32(self._stored(frame))
+
+    def read_compact(self, frame: int) -> np.ndarray:
+        """Frame ``frame`` as stored (``compact_dtype``)."""
+        if self.compact_dtype == np.float32:
+            return self.read(frame)  # (subclasses that wrap read() see every read)
+        return self._stored(frame)
+
+    def _stored(self, frame: int) -> np.ndarray:
         i = frame - self.info.first_frame
         if not 0 <= i < len(self._frames):
             raise MediaError(

@@ -6,7 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ultimate_roto.core.media.pixels import to_float32
+
 CHANNELS = ("RGB", "R", "G", "B", "A", "Luminance")
+#: dtypes a frame is displayed in without conversion (uint8: 8-bit sources, float16: deeper)
+TEXTURE_DTYPES = (np.dtype(np.uint8), np.dtype(np.float16), np.dtype(np.float32))
 _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 
 
@@ -46,21 +50,33 @@ def as_rgba(frame: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-def as_display(frame: np.ndarray) -> np.ndarray:
-    """Frame as float32 (H, W, 3|4) for display: greys repeat, RGB stays 3 channels (no alpha
-    copy: a 1080p RGBA concatenation costs more than the GPU upload); rejects other shapes."""
+def as_texture(frame: np.ndarray) -> np.ndarray:
+    """Frame as C-contiguous (H, W, 3|4) in a texture dtype, for display.
+
+    uint8, float16 and float32 are kept (the GL viewport uploads each as it is: RGB(A)8,
+    RGB(A)16F, RGB(A)32F), so a cached frame is shown without a copy; greys repeat to RGB; RGB
+    gets no alpha copy (a 1080p RGBA concatenation costs more than the upload); other integer
+    types become float32 0..1, other floats float32. Rejects other shapes."""
     a = np.asarray(frame)
-    if a.ndim == 3 and a.shape[2] == 3 and a.dtype == np.float32 and a.flags.c_contiguous:
-        return a  # the common case: a cached float frame is shown as it is (read-only)
-    if a.ndim == 3 and a.shape[2] == 4:
-        return as_rgba(frame)
-    rgba = as_rgba(frame) if a.ndim != 3 or a.shape[2] != 3 else None
-    if rgba is not None:
-        return np.ascontiguousarray(rgba[..., :3])
-    out = a.astype(np.float32, copy=False)
-    if np.issubdtype(a.dtype, np.integer):
-        out = out / float(np.iinfo(a.dtype).max)
-    return np.ascontiguousarray(out)
+    if (
+        a.ndim == 3
+        and a.shape[2] in (3, 4)
+        and a.dtype in TEXTURE_DTYPES
+        and a.flags.c_contiguous
+        and min(a.shape[:2]) >= 1
+    ):
+        return a  # the common case: a cached frame is shown as it is (read-only)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.ndim != 3 or a.shape[2] not in (1, 3, 4) or a.shape[0] < 1 or a.shape[1] < 1:
+        raise ValueError(f"a frame must be (H, W), (H, W, 1|3|4); got shape {a.shape}")
+    if a.dtype not in TEXTURE_DTYPES:
+        a = a.astype(np.float32)
+        if np.issubdtype(np.asarray(frame).dtype, np.integer):
+            a = a / np.float32(np.iinfo(np.asarray(frame).dtype).max)
+    if a.shape[2] == 1:
+        a = np.repeat(a, 3, axis=2)
+    return np.ascontiguousarray(a)
 
 
 def srgb_encode(c: np.ndarray) -> np.ndarray:
@@ -90,8 +106,10 @@ def display(
 ) -> np.ndarray:
     """Display-referred float RGB (H, W, 3) in [0, 1], exactly what the shader computes.
 
-    ``lut`` (an OCIO display/view) replaces the sRGB encoding; ``depth`` is normalised depth
-    (see ``normalise_depth``) drawn when ``s.depth_visible``."""
+    ``rgba`` is (H, W, 3|4) float32, or a compact uint8 (read as ``v / 255``, as GL samples an
+    RGB8 texture) or float16 frame. ``lut`` (an OCIO display/view) replaces the sRGB encoding;
+    ``depth`` is normalised depth (see ``normalise_depth``) drawn when ``s.depth_visible``."""
+    rgba = to_float32(rgba)
     c = rgba[..., :3] * np.float32(2.0**s.exposure)
     idx = s.channel_index
     if idx in (1, 2, 3):

@@ -10,11 +10,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from ultimate_roto.core.media.pixels import to_float32
+
 log = logging.getLogger(__name__)
 
 
 def thumbnail(frame: np.ndarray, height: int = 72) -> np.ndarray:
-    """Display-ready uint8 RGB thumbnail (nearest sampling; runs in the worker)."""
+    """Display-ready uint8 RGB thumbnail of a uint8, float16 or float32 frame (nearest
+    sampling; runs in the worker)."""
     h, w = frame.shape[:2]
     th = max(1, min(h, height))
     tw = max(1, round(w * th / h))
@@ -23,7 +26,10 @@ def thumbnail(frame: np.ndarray, height: int = 72) -> np.ndarray:
     small = frame[ys][:, xs]
     if small.ndim == 2:
         small = np.repeat(small[..., None], 3, axis=2)
-    rgb = np.clip(small[..., :3], 0.0, 1.0) * 255.0 + 0.5
+    if small.dtype == np.uint8:  # compact 8-bit frames: the samples are the thumbnail
+        rgb = small[..., :3] if small.shape[2] != 1 else np.repeat(small, 3, axis=2)
+        return np.ascontiguousarray(rgb)
+    rgb = np.clip(to_float32(small[..., :3]), 0.0, 1.0) * 255.0 + 0.5
     if small.shape[2] == 1:
         rgb = np.repeat(rgb, 3, axis=2)
     return np.ascontiguousarray(rgb.astype(np.uint8))

@@ -36,10 +36,13 @@ def make_cache(prefs) -> TieredCache:
         return TieredCache(ram_budget())
 
 
-def read_ahead_frames(info: MediaInfo, cache: TieredCache, most: int = 12) -> int:
+def read_ahead_frames(
+    info: MediaInfo, cache: TieredCache, most: int = 12, itemsize: int = 4
+) -> int:
     """Frames to read ahead while playing: ``most``, fewer when a frame is so big that the
-    read-ahead window would take more than an eighth of the RAM budget (it holds them)."""
-    frame_bytes = max(1, info.width * info.height * max(1, info.channels) * 4)
+    read-ahead window would take more than an eighth of the RAM budget (it holds them).
+    ``itemsize``: bytes per sample of the cached frames (1 uint8, 2 float16, 4 float32)."""
+    frame_bytes = max(1, info.width * info.height * max(1, info.channels) * max(1, itemsize))
     return max(2, min(most, cache.stats().ram_budget // 8 // frame_bytes))
 
 
@@ -61,6 +64,11 @@ class QtMediaSession(QObject):
     (direction and stride follow the requests: see :class:`ReadAhead`), so frames that the
     playhead has passed are cancelled instead of read, and a result that arrives after a newer
     frame was shown is dropped (never shown out of order).
+
+    Frames for display (``frame_loaded``, thumbnails, the cache) are the reader's compact
+    dtype: uint8 for 8-bit sources, float16 for deeper and float ones (``provider.dtype``), so
+    the RAM budget holds 4x / 2x the frames of float32. :meth:`read_now` gives float32 for
+    engines and exporters.
     """
 
     frame_loaded = Signal(int, object)
@@ -75,8 +83,8 @@ class QtMediaSession(QObject):
         self.reader = reader
         self.info: MediaInfo = reader.info
         self.cache = cache if cache is not None else TieredCache(ram_budget())
-        self.provider = FrameProvider(reader, self.cache)
-        self.prefetch_ahead = read_ahead_frames(self.info, self.cache)
+        self.provider = FrameProvider(reader, self.cache, compact=True)
+        self.prefetch_ahead = self._read_ahead()
         self.prefetch_behind = 2
         self.readahead = ReadAhead()
         self._wanted: int | None = None  # the frame last requested
@@ -90,6 +98,9 @@ class QtMediaSession(QObject):
         self.loader.frame_failed.connect(self._failed, queued)
         self.loader.thumbnail_loaded.connect(self.thumbnail_loaded, queued)
         self._fetched.connect(self._fetched_here, queued)
+
+    def _read_ahead(self) -> int:
+        return read_ahead_frames(self.info, self.cache, itemsize=self.provider.dtype.itemsize)
 
     @property
     def name(self) -> str:
@@ -173,7 +184,7 @@ class QtMediaSession(QObject):
     def budgets_changed(self) -> list[int]:
         """After the cache's budgets changed live: size the read-ahead window to the new RAM
         budget; returns the cached frames now (and remembers them for the cache bar)."""
-        self.prefetch_ahead = read_ahead_frames(self.info, self.cache)
+        self.prefetch_ahead = self._read_ahead()
         self._last_cached = self.cached_frames()
         return self._last_cached
 
@@ -188,8 +199,9 @@ class QtMediaSession(QObject):
         return text
 
     def read_now(self, frame: int) -> np.ndarray:
-        """Synchronous read for non-GUI callers (tools, tests); never call on the GUI thread."""
-        return self.provider.get(frame)
+        """Synchronous float32 read for non-GUI callers (engines, exports, tests); never call
+        on the GUI thread. 8-bit frames come from the compact cache (``v / 255``)."""
+        return self.provider.get_float32(frame)
 
     def close(self) -> None:
         """Stop the workers, then release the reader and the cache."""

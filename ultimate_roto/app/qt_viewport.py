@@ -1,4 +1,4 @@
-"""OpenGL viewport: float textures, display shader (exposure, OCIO LUT, gamma, overlays), navigation."""
+"""OpenGL viewport: 8-bit, half and float textures; display shader (exposure, OCIO LUT, gamma)."""
 
 from __future__ import annotations
 
@@ -44,18 +44,26 @@ def with_defines(source: str, defines: tuple[str, ...]) -> str:
     return "\n".join([head, *(f"#define {name}" for name in defines), body])
 
 
-#: How frames reach the texture (benchmarks/bench_viewport.py, llvmpipe, cached 1080p RGB):
-#: "float" RGB32F from the float32 frame as read: 29 ms, 35 fps scrub (default);
+#: How float32 frames reach the texture (benchmarks/bench_viewport.py, llvmpipe, cached 1080p
+#: RGB): "float" RGB32F from the float32 frame as read: 29 ms, 35 fps scrub (default);
 #: "half" RGB16F from a numpy float16 copy: 51 ms (the CPU conversion costs more than it
 #: saves); "half-driver" RGB16F from float32 data (the driver converts);
 #: the former RGBA32F with an alpha concatenated per frame: 44 ms, 23 fps.
+#: Compact frames go as they are: uint8 as RGB(A)8 / UNSIGNED_BYTE (sampled as v / 255),
+#: float16 as RGB(A)16F / HALF_FLOAT.
 UPLOAD = os.environ.get("ULTIMATE_ROTO_VIEWPORT_UPLOAD", "float")
 
 
 def upload_format(frame: np.ndarray) -> tuple[int, int, int, np.ndarray]:
-    """(internal format, format, type, data) for a float32 (H, W, 3|4) frame."""
+    """(internal format, format, type, data) for a uint8, float16 or float32 (H, W, 3|4)
+    frame. Rows of RGB uint8 need GL_UNPACK_ALIGNMENT 1 unless 3 * width is a multiple of 4
+    (``_upload`` sets it)."""
     rgb = frame.shape[2] == 3
     fmt = GL.GL_RGB if rgb else GL.GL_RGBA
+    if frame.dtype == np.uint8:
+        return (GL.GL_RGB8 if rgb else GL.GL_RGBA8), fmt, GL.GL_UNSIGNED_BYTE, frame
+    if frame.dtype == np.float16:
+        return (GL.GL_RGB16F if rgb else GL.GL_RGBA16F), fmt, GL.GL_HALF_FLOAT, frame
     if UPLOAD in ("half", "half-driver"):
         internal = GL.GL_RGB16F if rgb else GL.GL_RGBA16F
         if UPLOAD == "half-driver":
@@ -187,7 +195,7 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
     def paintGL(self) -> None:  # noqa: N802
         GL.glClearColor(*BACKGROUND, 1.0)
         GL.glClear(GL.GL_COLOR_BUFFER_BIT)
-        if self.frame is None or "program" not in self._gl:
+        if self.image is None or "program" not in self._gl:
             self._paint_hint()
             return
         self._upload()
@@ -205,11 +213,11 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         painter.end()
 
     def _upload(self) -> None:
-        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
-        if self._frame_dirty and self.frame is not None:
-            h, w, c = self.frame.shape
-            internal, fmt, kind, data = upload_format(self.frame)
-            key = (w, h, internal)
+        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)  # tight rows: RGB8 of any width, masks
+        if self._frame_dirty and self.image is not None:
+            h, w, c = self.image.shape
+            internal, fmt, kind, data = upload_format(self.image)
+            key = (w, h, internal)  # a new size or dtype allocates; same ones update in place
             GL.glBindTexture(GL.GL_TEXTURE_2D, self._gl["image"])
             if key != self._tex_key:
                 GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, internal, w, h, 0, fmt, kind, data)

@@ -10,11 +10,12 @@ from ultimate_roto.app.display_cpu import (
     CHANNELS,
     DisplayLut,
     DisplaySettings,
-    as_display,
+    as_texture,
     mask_to_uint8,
     normalise_depth,
 )
 from ultimate_roto.app.view_math import ViewTransform, wheel_factor
+from ultimate_roto.core.media.pixels import to_float32
 
 # Signals the concrete classes declare (PySide6 signals must live on the QObject subclass):
 #   pixel_hovered(int x, int y, float r, float g, float b, float a)
@@ -28,7 +29,8 @@ class ViewportMixin:
     def _init_viewport(self) -> None:
         self.view = ViewTransform()
         self.settings = DisplaySettings()
-        self.frame: np.ndarray | None = None  # float32 RGB(A): the readout's source
+        self.image: np.ndarray | None = None  # RGB(A) uint8/float16/float32: texture, readout
+        self._float: np.ndarray | None = None  # float32 copy of image, made when asked for
         self._source: np.ndarray | None = None  # the array last given to set_frame
         self.mask: np.ndarray | None = None  # uint8 coverage
         self.depth: np.ndarray | None = None  # float32 0 near .. 1 far (normalise_depth)
@@ -51,23 +53,37 @@ class ViewportMixin:
         self.setMinimumSize(160, 120)
 
     # -- data ------------------------------------------------------------------------------
+    @property
+    def frame(self) -> np.ndarray | None:
+        """The shown frame as float32 RGB(A) 0..1 (None: no frame).
+
+        A float32 frame is the array given to :meth:`set_frame`; a compact one (uint8, float16)
+        is converted on first access and kept until the next frame, so this is for tools and
+        tests, not per-frame work: display and readout use :attr:`image` as it is."""
+        if self.image is None or self.image.dtype == np.float32:
+            return self.image
+        if self._float is None:
+            self._float = to_float32(self.image)
+        return self._float
+
     def set_frame(self, frame: np.ndarray) -> None:
-        """Show ``frame`` (H, W[, C]) and schedule a repaint. Float RGB is kept as given (no
-        copy: cached frames are read-only); showing the same array again uploads nothing."""
-        if frame is self._source and self.frame is not None:
+        """Show ``frame`` (H, W[, C]) and schedule a repaint. uint8, float16 and float32 RGB(A)
+        are kept as given (no copy: cached frames are read-only; see ``as_texture``); showing
+        the same array again uploads nothing."""
+        if frame is self._source and self.image is not None:
             self.update()
             return
-        rgb = as_display(frame)
-        if self.view.set_image_size(rgb.shape[1], rgb.shape[0]) or self.frame is None:
+        rgb = as_texture(frame)
+        if self.view.set_image_size(rgb.shape[1], rgb.shape[0]) or self.image is None:
             self._fit_pending = True
-        self.frame, self._source = rgb, frame
+        self.image, self._source, self._float = rgb, frame, None
         self._frame_dirty = True
         if self._fit_pending and self.width() > 1:
             self.fit()
         self.update()
 
     def clear_frame(self) -> None:
-        self.frame = self._source = None
+        self.image = self._source = self._float = None
         self.update()
 
     def set_mask(self, mask: np.ndarray | None, colour: tuple[float, float, float] | None = None):
@@ -219,7 +235,7 @@ class ViewportMixin:
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self.view.set_widget_size(self.width(), self.height())
-        if self._fit_pending and self.frame is not None:
+        if self._fit_pending and self.image is not None:
             self.fit()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
@@ -266,16 +282,16 @@ class ViewportMixin:
         signal.emit(x, y, int(event.buttons().value), int(event.modifiers().value))
 
     def pixel_value(self, x: int, y: int) -> tuple[float, float, float, float] | None:
-        """RGBA of image pixel (x, y) from the CPU copy (never read back from GL)."""
-        if self.frame is None or not (
-            0 <= y < self.frame.shape[0] and 0 <= x < self.frame.shape[1]
-        ):
+        """RGBA of image pixel (x, y) as float values (uint8 frames: ``v / 255``, as the
+        shader samples them), from the CPU copy (never read back from GL)."""
+        image = self.image
+        if image is None or not (0 <= y < image.shape[0] and 0 <= x < image.shape[1]):
             return None
-        px = self.frame[y, x]
+        px = to_float32(image[y, x])
         return float(px[0]), float(px[1]), float(px[2]), float(px[3]) if px.size > 3 else 1.0
 
     def _readout(self, wx: float, wy: float) -> None:
-        if self.frame is None:
+        if self.image is None:
             return
         pixel = self.view.pixel_at(wx, wy)
         if pixel is not None:

@@ -30,11 +30,11 @@ class QtRasterViewport(ViewportMixin, QWidget):
         self._key: tuple = ()
 
     def _display_image(self) -> QImage | None:
-        if self.frame is None:
+        if self.image is None:
             return None
         s = self.settings
         key = (
-            id(self.frame),
+            id(self.image),
             id(self.mask),
             s.exposure,
             s.gamma,
@@ -50,7 +50,8 @@ class QtRasterViewport(ViewportMixin, QWidget):
         )
         if key != self._key or self._image is None or self._mask_dirty or self._depth_dirty:
             mask = None if self.mask is None else self.mask.astype(np.float32) / 255.0
-            self._pixels = to_uint8(display(self.frame, s, mask, self.lut, self.depth))
+            # display() reads uint8 / float16 frames as the shader does (no float copy kept)
+            self._pixels = to_uint8(display(self.image, s, mask, self.lut, self.depth))
             h, w = self._pixels.shape[:2]
             # copy(): the QImage then owns its pixels (PySide6 buffer refcounts are fragile)
             self._image = QImage(self._pixels, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
