@@ -3,6 +3,11 @@
 Run: ``python benchmarks/bench_media.py [--frames 240] [--random 24]``. Generates a 1080p
 H.264 clip (GOP 48, x264 veryfast) in a temp folder and prints figures and ratios measured
 in this process.
+
+``--cache-memory [--budget-mb 1024]``: only how many of the clip's 1080p frames a frame cache
+of that size holds, and what a fresh frame costs to read into it: float32 frames (what the
+GUI session cached before) against the compact frames it caches now (uint8 for this 8-bit
+clip), both in this process.
 """
 
 from __future__ import annotations
@@ -78,8 +83,9 @@ def ours_random(path: Path, frames: list[int]) -> tuple[float, float]:
         return t_open, (time.perf_counter() - t0) / len(frames)
 
 
-def sequential(path: Path, count: int) -> tuple[float, float]:
-    """(ours fps, raw PyAV fps incl. rgb24 conversion) decoding ``count`` frames in order."""
+def sequential(path: Path, count: int) -> tuple[float, float, float]:
+    """(ours float32 fps, ours compact fps, raw PyAV fps incl. rgb24 conversion) decoding
+    ``count`` frames in order."""
     import av
 
     with open_media(path) as reader:
@@ -87,6 +93,11 @@ def sequential(path: Path, count: int) -> tuple[float, float]:
         for n in range(count):
             reader.read(n)
         ours = count / (time.perf_counter() - t0)
+    with open_media(path) as reader:
+        t0 = time.perf_counter()
+        for n in range(count):
+            reader.read_compact(n)
+        compact = count / (time.perf_counter() - t0)
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
@@ -96,7 +107,7 @@ def sequential(path: Path, count: int) -> tuple[float, float]:
             if i + 1 == count:
                 break
         raw = count / (time.perf_counter() - t0)
-    return ours, raw
+    return ours, compact, raw
 
 
 def exr_write_read(folder: Path, count: int) -> tuple[float, float]:
@@ -167,11 +178,57 @@ def convert_throughput(clip: Path, folder: Path, count: int) -> tuple[float, flo
     return piped, serial
 
 
+def cache_capacity(path: Path, budget: int) -> dict[str, tuple[int, float, float]]:
+    """Fill a ``budget``-byte TieredCache with the clip's frames in order (float32, then
+    compact) until the first eviction: {dtype: (frames held, MiB a frame, ms a fresh frame)}."""
+    from ultimate_roto.core.cache import FrameProvider, TieredCache
+
+    rows = {}
+    for compact in (False, True):
+        with open_media(path) as reader:
+            cache = TieredCache(budget)
+            provider = FrameProvider(reader, cache, compact=compact)
+            info, n = reader.info, 0
+            t0 = time.perf_counter()
+            for frame in range(info.first_frame, info.last_frame + 1):
+                provider.get(frame)
+                n += 1
+                if cache.stats().ram_entries < n:  # the first eviction: the cache is full
+                    break
+            ms = (time.perf_counter() - t0) / n * 1e3
+            st = cache.stats()
+            if st.ram_entries == n:
+                print(f"warning: {n} frames did not fill {budget >> 20} MiB ({provider.dtype})")
+            rows[provider.dtype.name] = (st.ram_entries, st.ram_bytes / st.ram_entries / 2**20, ms)
+            provider.close()
+            cache.clear()
+    return rows
+
+
+def print_cache_memory(clip: Path, budget_mb: int) -> None:
+    rows = cache_capacity(clip, budget_mb << 20)
+    print(f"frames held by a {budget_mb} MiB frame cache ({W}x{H} RGB, 8-bit H.264):")
+    for dtype, (frames, mib, ms) in rows.items():
+        role = "before: float32" if dtype == "float32" else f"now: compact {dtype}"
+        print(
+            f"  {role:<22} {frames:4d} frames, {mib:5.1f} MiB a frame, {ms:6.1f} ms a fresh "
+            "frame (decode + convert + cache put)"
+        )
+    before, _, slow = rows.pop("float32")
+    after, _, fast = next(iter(rows.values()))
+    print(
+        f"  ratio compact / float32: {after / before:.2f}x the frames, "
+        f"{fast / slow:.2f}x the time to read a frame into the cache"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=240)
     parser.add_argument("--random", type=int, default=16, help="random frames to fetch")
     parser.add_argument("--rounds", type=int, default=2, help="alternating timing rounds")
+    parser.add_argument("--cache-memory", action="store_true", help="only the cache figure")
+    parser.add_argument("--budget-mb", type=int, default=1024, help="cache for --cache-memory")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench_media_") as tmp:
         folder = Path(tmp)
@@ -180,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"clip: {W}x{H} H.264 GOP 48 veryfast, {args.frames} frames; encode {enc_fps:.1f} fps"
         )
+        if args.cache_memory:
+            print_cache_memory(clip, args.budget_mb)
+            return 0
         picks = random.Random(3).sample(range(args.frames), min(args.random, args.frames))
         # alternate rounds and keep the best of each: the machine is shared and noisy
         rounds = [(ours_random(clip, picks), raw_random(clip, picks)) for _ in range(args.rounds)]
@@ -192,10 +252,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{raw * 1000:.0f} ms/frame (uint8) -> ratio ours/raw {ours / raw:.2f} "
             f"(best of {args.rounds} alternating rounds)"
         )
-        seq_ours, seq_raw = sequential(clip, min(120, args.frames))
+        seq_ours, seq_compact, seq_raw = sequential(clip, min(120, args.frames))
         print(
-            f"sequential decode: ours {seq_ours:.1f} fps, raw PyAV {seq_raw:.1f} fps "
-            f"-> ratio {seq_ours / seq_raw:.2f}"
+            f"sequential decode: ours {seq_ours:.1f} fps (float32), {seq_compact:.1f} fps "
+            f"(read_compact, uint8), raw PyAV {seq_raw:.1f} fps -> ratios "
+            f"{seq_ours / seq_raw:.2f} / {seq_compact / seq_raw:.2f}"
         )
         w_fps, r_fps = exr_write_read(folder, 8)
         print(

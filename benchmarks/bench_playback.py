@@ -22,6 +22,9 @@ Runs under a private Xvfb with the GL viewport (started when DISPLAY is unset; l
 software rasteriser, so figures are CPU-bound); ``--offscreen`` uses Qt's offscreen platform
 and the raster viewport instead.
 
+The session caches compact frames (uint8 for these 8-bit clips); how many more a cache
+holds: ``python benchmarks/bench_media.py --cache-memory``.
+
     python benchmarks/bench_playback.py [--seconds 6] [--hd] [--offscreen] [--speed 1]
 """
 
@@ -46,7 +49,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 DEMO = ROOT / "resources" / "demo" / "demo_shot.mp4"
 STAGES = (
     ("decode", "decode (PyAV)"),
-    ("convert", "RGB + float32 conversion"),
+    ("convert", "RGB + dtype (uint8: none, float32)"),
     ("cache_put", "cache put"),
     ("latency", "signal latency to GUI thread"),
     ("go_to", "GUI go_to (playhead, overlays, request)"),
@@ -152,7 +155,7 @@ def install_hooks(probe: Probe, gl: bool) -> None:
         original_upload = View._upload
 
         def upload(self):
-            new = self._frame_dirty and self.frame is not None
+            new = self._frame_dirty and self.image is not None
             original_upload(self)
             if new:
                 probe.event("shown", probe.on_screen)
@@ -165,7 +168,7 @@ def install_hooks(probe: Probe, gl: bool) -> None:
         original_display = View._display_image
 
         def display_image(self):
-            new = self.frame is not None and self._key[:1] != (id(self.frame),)
+            new = self.image is not None and self._key[:1] != (id(self.image),)
             image = original_display(self)
             if new:
                 probe.event("shown", probe.on_screen)
@@ -332,7 +335,7 @@ def play(win, probe: Probe, path: Path, seconds: float, speed: int) -> dict:
     if not win.open_path(str(path)):
         raise SystemExit(f"error: could not open {path}")
     session = win.session
-    if not wait_for(lambda: win.viewport.frame is not None, 30):
+    if not wait_for(lambda: win.viewport.image is not None, 30):
         raise SystemExit("error: no frame was shown within 30 s")
     watch_signals(win, probe)
     info = session.info
