@@ -163,6 +163,8 @@ class VideoReader:
     ``read(n)`` is exact for any ``n``. Reading the frame after the last one read decodes
     forward without seeking (sequential playback); other frames seek to the nearest keyframe
     at or before them and decode forward. Thread-safe (one lock around decoding).
+    ``read`` gives float32; ``read_compact`` the same frame as ``compact_dtype`` for display
+    (uint8 straight from the decoder's RGB24/RGBA for 8-bit sources, float16 for deeper ones).
 
     Parameters
     ----------
