@@ -74,10 +74,18 @@ def test_whole_session_on_the_demo_shot(qtbot, main_window, settings, tmp_path, 
     (obj,) = [o.id for o in win.project.doc.objects]
     qtbot.keyClick(win, Qt.Key.Key_P)
     assert win.tools.name == "point"
-    qtbot.mouseClick(win.viewport, LEFT, pos=at(win, *FG))
-    qtbot.mouseClick(win.viewport, LEFT, ALT, pos=at(win, *BG))
+    fg, bg = at(win, *FG), at(win, *BG)
+    qtbot.mouseClick(win.viewport, LEFT, pos=fg)
+    qtbot.mouseClick(win.viewport, LEFT, ALT, pos=bg)
     points = win.project.doc.prompts(obj, 0).points
-    assert [(round(x), round(y), label) for x, y, label in points] == [(*FG, 1), (*BG, 0)]
+    image_xy = win.viewport.view.widget_to_image  # where the clicks landed on the image
+    assert [tuple(p) for p in points] == [
+        (*image_xy(fg.x(), fg.y()), 1),
+        (*image_xy(bg.x(), bg.y()), 0),
+    ]
+    half = 0.5 / win.viewport.view.zoom  # half a screen pixel, in image pixels
+    for (x, y, _), (tx, ty) in zip(points, (FG, BG), strict=True):
+        assert abs(x - tx - 0.5) <= half and abs(y - ty - 0.5) <= half
     assert len(win.viewport.points) == 2  # drawn on the viewport
     qtbot.waitUntil(lambda: win.project.doc.masks.has(obj, 0), timeout=20_000)
     mask = win.project.doc.mask(obj, 0)
