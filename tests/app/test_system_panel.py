@@ -93,6 +93,7 @@ def test_one_reading_at_a_time(qtbot, monkeypatch, panel):
     with qtbot.waitSignal(panel.gpus_read, timeout=5000):
         release.set()
     assert panel.gpu.text() == "no NVIDIA GPU (NVML not found)"
+    assert panel.wait_detection(5)  # the reading is done once its thread returns
     assert panel.refresh_gpu() and panel.wait_detection(5)
 
 
