@@ -1,4 +1,4 @@
-"""Widget tests: offscreen Qt, per-test settings, and a main window that must not leak."""
+"""Widget tests: offscreen Qt, per-test settings, a main window, and a leak guard on every test."""
 
 from __future__ import annotations
 
@@ -8,12 +8,20 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["ULTIMATE_ROTO_NO_GL"] = "1"
 
-import threading  # noqa: E402
-
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import ultimate_roto.app  # noqa: E402,F401  (applies the PySide6 None-refcount guard first)
+from tests import qt_leaks  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_leaks():
+    """Fails a test that leaves top-level widgets (shown or not), running QThreadPool work,
+    Python threads or active QTimers behind (tests/qt_leaks.py). Autouse: set up before and torn
+    down after every other fixture of the test, after pytest-qt closed its widgets."""
+    with qt_leaks.guard():
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -46,20 +54,10 @@ def small_reader(count: int = 12, width: int = 64, height: int = 36):
     return ArrayReader(frames, name="small shot")
 
 
-def _live_top_levels() -> set[int]:
-    from PySide6.QtWidgets import QApplication
-
-    return {id(w) for w in QApplication.topLevelWidgets() if w.isVisible()}
-
-
 @pytest.fixture
 def main_window(qtbot, qapp, settings, tmp_path, monkeypatch):
-    """A shown QtMainWindow with a 12-frame in-memory shot.
-
-    Fails the test if, after the window is closed, visible top-level widgets it created remain
-    or worker threads (Python threads, QThreadPool) are still running.
-    """
-    from PySide6.QtCore import QThreadPool
+    """A shown QtMainWindow with a 12-frame in-memory shot; closed and deleted at teardown
+    (``no_leaks`` then fails the test on anything the window left behind)."""
     from PySide6.QtWidgets import QMessageBox
 
     from ultimate_roto.app.qt_mainwindow import QtMainWindow
@@ -68,8 +66,6 @@ def main_window(qtbot, qapp, settings, tmp_path, monkeypatch):
     monkeypatch.setattr(
         QMessageBox, "question", lambda *_a, **_k: QMessageBox.StandardButton.Discard
     )
-    before_widgets = _live_top_levels()
-    before_threads = set(threading.enumerate())
     settings.setValue("autosave_dir", str(tmp_path / "autosave"))
     win = QtMainWindow(settings)
     win.resize(1280, 800)
@@ -79,16 +75,4 @@ def main_window(qtbot, qapp, settings, tmp_path, monkeypatch):
     qtbot.waitUntil(lambda: win.viewport.frame is not None, timeout=3000)
     yield win
     win.close()
-    qtbot.wait(10)
-    leaked = _live_top_levels() - before_widgets
-    # QThreadPool threads that ran Python code show up as _DummyThread forever: the pool's
-    # activeThreadCount() below is the check for those.
-    threads = [
-        t
-        for t in set(threading.enumerate()) - before_threads
-        if t.is_alive() and not isinstance(t, threading._DummyThread)
-    ]
     win.deleteLater()
-    assert not leaked, f"top-level widgets still visible after close: {leaked}"
-    assert not threads, f"threads left running after close: {[t.name for t in threads]}"
-    assert QThreadPool.globalInstance().activeThreadCount() == 0

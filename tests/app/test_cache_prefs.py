@@ -26,6 +26,12 @@ def _open_and_fill(win, frames: int = 12) -> None:
     assert win.session.cache.stats().ram_bytes == frames * FRAME
 
 
+def cache_text(win, first_line: str) -> str:
+    """The System panel's cache text: ``first_line`` and the hit rate line of the cache now."""
+    st = win.session.cache.stats()
+    return f"{first_line}\nhit rate {st.hit_rate:.0%} of {st.lookups} lookups"
+
+
 def test_a_smaller_ram_budget_evicts_at_once_and_the_views_follow(main_window):
     win = main_window
     _open_and_fill(win)
@@ -36,12 +42,12 @@ def test_a_smaller_ram_budget_evicts_at_once_and_the_views_follow(main_window):
     assert st.ram_entries == 64 * MIB // FRAME == 9
     assert win.session.cached_frames() == list(range(3, 12))  # the oldest three went
     assert win.timeline._cached == [(3, 11)]
-    assert win.system.cache.text() == "9 frames, 61/64 MiB"
+    assert win.system.cache.text() == cache_text(win, "9 frames, 61/64 MiB")
     assert win.session.prefetch_ahead == 2  # the read-ahead window shrank with the budget
     assert "cache" not in win.statusBar().currentMessage().lower()  # nothing waits or failed
     win.apply_preferences(Preferences(ram_mb=1024))  # a bigger budget keeps what is there
     assert win.session.cached_frames() == list(range(3, 12))
-    assert win.system.cache.text() == "9 frames, 61/1024 MiB"
+    assert win.system.cache.text() == cache_text(win, "9 frames, 61/1024 MiB")
     assert win.session.prefetch_ahead == 12
     win.session.read_now(0)
     assert win.session.cache.stats().ram_entries == 10
@@ -58,7 +64,7 @@ def test_the_disk_tier_turns_on_live_and_a_new_folder_waits(main_window, tmp_pat
     assert win.session.cached_frames() == list(range(12))  # spilled, still cached
     assert win.timeline._cached == [(0, 11)]
     assert cache.disk_dir.parent == first
-    assert win.system.cache.text() == "12 frames, 61/64 MiB, disk 20/256 MiB"
+    assert win.system.cache.text() == cache_text(win, "12 frames, 61/64 MiB, disk 20/256 MiB")
     win.apply_preferences(Preferences(ram_mb=64, disk_mb=256, disk_dir=str(tmp_path / "new")))
     assert "next opened media" in win.statusBar().currentMessage()
     assert cache.disk_dir.parent == first and cache.stats().disk_entries == 3

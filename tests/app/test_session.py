@@ -1,4 +1,5 @@
-"""Whole roto sessions through the real window: prompts → engine mask, brush, undo, save, reopen."""
+"""Roto sessions through the real window: prompts, inspector, jobs, export, unsaved changes, recovery
+(the whole demo-shot session is test_whole_session_demo.py)."""
 
 from __future__ import annotations
 
@@ -51,56 +52,6 @@ def click(win, x, y, modifiers=0):
 def use_tool(win, name):
     win.registry.action(f"tool.{name}").trigger()
     assert win.tools.name == name
-
-
-def test_whole_session_prompts_brush_undo_save_reopen(qtbot, session, settings, tmp_path):
-    win = session
-    first = win.session.info.first_frame
-    obj = win.layers.add_object("Disc")
-    use_tool(win, "point")
-    click(win, 70, 64)  # foreground on the disc
-    click(win, 10, 10, ALT)  # Alt-click: background
-    prompts = win.project.doc.prompts(obj, first)
-    assert [p[2] for p in prompts.points] == [1, 0]
-    assert len(win.viewport.points) == 2  # drawn on the viewport
-    qtbot.waitUntil(lambda: win.project.doc.masks.has(obj, first), timeout=5000)
-    mask = win.project.doc.mask(obj, first)
-    assert mask[64, 70] > 200 and mask[10, 10] == 0  # a real engine mask of the disc
-    assert 0.1 < (mask > 127).mean() < 0.35
-    assert win.viewport.mask is not None and win.viewport.mask[64, 70] > 200
-    assert first in win.project.doc.object(obj).keyframes
-    assert win.timeline.all_keyframes() == {first}
-
-    use_tool(win, "brush")
-    win.inspector.brush_size.setValue(10)
-    before = win.project.doc.mask(obj, first)
-    win.viewport.image_pressed.emit(150.0, 110.0, LEFT, 0)
-    win.viewport.image_dragged.emit(180.0, 110.0, LEFT, 0)
-    win.viewport.image_released.emit(180.0, 110.0, 0, 0)
-    painted = win.project.doc.mask(obj, first)
-    assert painted[110, 165] == 255 and before[110, 165] == 0
-    assert win.viewport.mask[110, 165] == 255  # the overlay follows the dabs
-    assert win.registry.action("edit.undo").text() == "Undo Paint Mask"
-    win.registry.action("edit.undo").trigger()
-    assert np.array_equal(win.project.doc.mask(obj, first), before)
-    win.registry.action("edit.redo").trigger()
-    assert np.array_equal(win.project.doc.mask(obj, first), painted)
-
-    win.timeline.frame_changed.emit(first + 5)  # scrub
-    qtbot.waitUntil(lambda: abs(win.viewport.frame[0, 0, 0] - disc_frame(5)[0, 0, 2] / 255) < 1e-3)
-    assert win.viewport.points == []  # prompts belong to their frame
-
-    path = tmp_path / "disc.roto"
-    assert win._save_to(str(path)) and not win.project.doc.modified
-    state = win.project.doc.to_dict()
-    win.close()
-    again = QtMainWindow(settings)
-    qtbot.addWidget(again)
-    assert again.open_path(path)
-    doc = again.project.doc
-    assert doc.to_dict()["objects"] == state["objects"]
-    assert np.array_equal(doc.mask(obj, first), painted)
-    again.close()
 
 
 def test_prompt_outside_the_image_is_ignored_with_a_message(session):

@@ -79,6 +79,16 @@ def pytest_unconfigure(config):
 
 
 @pytest.fixture(autouse=True)
+def no_leaks():
+    """Fails a test that leaves widgets, pool work, threads or active QTimers behind
+    (tests/qt_leaks.py; imported here, after Xvfb started and the platform was chosen)."""
+    from tests import qt_leaks
+
+    with qt_leaks.guard():
+        yield
+
+
+@pytest.fixture(autouse=True)
 def user_settings_file(tmp_path, monkeypatch):
     """The shared user settings file (core.settings): private to the test."""
     path = tmp_path / "user_settings.json"

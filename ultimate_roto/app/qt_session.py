@@ -18,6 +18,7 @@ from ultimate_roto.core.media.types import MediaInfo, MediaReader
 
 log = logging.getLogger(__name__)
 THUMBNAILS = 24
+MIB = 1024**2
 
 
 def ram_budget() -> int:
@@ -189,13 +190,24 @@ class QtMediaSession(QObject):
         return self._last_cached
 
     def cache_summary(self) -> str:
+        """The System panel's cache figures: frames of this media, RAM (and disk) use against
+        the budgets, the hit rate of all lookups so far, and a line per kind when more kinds
+        than frames are cached (embeddings, masks, mattes, depth)."""
         s = self.cache.stats()
         text = (
-            f"{len(self.cached_frames())} frames, {s.ram_bytes / 1024**2:.0f}/"
-            f"{s.ram_budget / 1024**2:.0f} MiB"
+            f"{len(self.cached_frames())} frames, {s.ram_bytes / MIB:.0f}/"
+            f"{s.ram_budget / MIB:.0f} MiB"
         )
         if s.disk_budget:
-            text += f", disk {s.disk_bytes / 1024**2:.0f}/{s.disk_budget / 1024**2:.0f} MiB"
+            text += f", disk {s.disk_bytes / MIB:.0f}/{s.disk_budget / MIB:.0f} MiB"
+        text += f"\nhit rate {s.hit_rate:.0%} of {s.lookups} lookups"
+        kinds = {k: ks for k, ks in s.per_kind.items() if ks.ram_entries or ks.disk_entries}
+        if len(kinds) > 1:
+            for kind, ks in sorted(kinds.items()):
+                text += f"\n{kind}: {ks.ram_entries} in RAM {ks.ram_bytes / MIB:.0f} MiB"
+                if s.disk_budget:
+                    text += f", {ks.disk_entries} on disk {ks.disk_bytes / MIB:.0f} MiB"
+                text += f", hit rate {ks.hit_rate:.0%}"
         return text
 
     def read_now(self, frame: int) -> np.ndarray:

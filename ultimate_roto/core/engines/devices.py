@@ -7,8 +7,9 @@
 * :func:`run_with_oom_backoff` retries a job with smaller batches/tiles after a GPU
   out-of-memory error, then on the CPU, logging each step, instead of crashing.
 * :func:`release_memory` frees what a finished job left behind (``gc`` + CUDA cache).
-* :func:`gpu_info` reads name and VRAM use through NVML (``nvidia-ml-py``) for the System
-  panel; it returns an empty list on machines without an NVIDIA driver.
+* :func:`gpu_info` reads name and VRAM use (all processes and ours) through NVML
+  (``nvidia-ml-py``) for the System panel, or through torch when an engine already runs CUDA
+  without NVML; it returns an empty list on machines without a GPU.
 
 torch is imported inside the functions, so importing this module stays cheap.
 """
@@ -18,6 +19,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -205,41 +208,50 @@ def release_memory(device: Any = None) -> None:
 
 @dataclass(frozen=True)
 class GpuInfo:
-    """One GPU as NVML reports it.
+    """One GPU as NVML (or an already running CUDA runtime) reports it.
 
     Parameters
     ----------
     index
-        NVML device index.
+        NVML device index (the CUDA index when read through torch).
     name
         Marketing name, e.g. ``"NVIDIA H100 80GB HBM3"``.
     used_bytes, total_bytes
         VRAM in use (all processes) and in total.
+    process_bytes
+        VRAM this process holds, or None when that is not known (NVML cannot see our
+        process, e.g. in a container's PID namespace, or the driver does not say).
     """
 
     index: int
     name: str
     used_bytes: int
     total_bytes: int
+    process_bytes: int | None = None
 
     def describe(self) -> str:
-        """``"GPU 0: NVIDIA H100 80GB HBM3, 3.1/79.6 GB used"``."""
-        return (
+        """``"GPU 0: NVIDIA H100 80GB HBM3, 3.1/79.6 GB used (this process 1.2 GB)"``."""
+        text = (
             f"GPU {self.index}: {self.name}, "
             f"{self.used_bytes / _GB:.1f}/{self.total_bytes / _GB:.1f} GB used"
         )
+        if self.process_bytes is not None:
+            text += f" (this process {self.process_bytes / _GB:.1f} GB)"
+        return text
 
 
 def gpu_info() -> list[GpuInfo]:
-    """NVIDIA GPUs with their VRAM use, via NVML; ``[]`` without a driver or nvidia-ml-py."""
+    """GPUs with their VRAM use: NVIDIA ones via NVML; without NVML, the CUDA devices of an
+    already initialised torch (never imports torch, never creates a CUDA context); ``[]`` when
+    neither answers. Takes milliseconds (a driver call per GPU): call it off the GUI thread."""
     try:
         import pynvml
     except ImportError:
-        return []
+        return _torch_gpus()
     try:
         pynvml.nvmlInit()
     except pynvml.NVMLError:  # NVMLError_LibraryNotFound / DriverNotLoaded without a GPU
-        return []
+        return _torch_gpus()
     try:
         return [_one_gpu(pynvml, i) for i in range(pynvml.nvmlDeviceGetCount())]
     except pynvml.NVMLError as exc:
@@ -255,7 +267,44 @@ def _one_gpu(pynvml: Any, index: int) -> GpuInfo:
     name = pynvml.nvmlDeviceGetName(handle)
     mem = pynvml.nvmlDeviceGetMemoryInfo(handle)
     name = name.decode() if isinstance(name, bytes) else str(name)
-    return GpuInfo(index, name, int(mem.used), int(mem.total))
+    return GpuInfo(index, name, int(mem.used), int(mem.total), _process_bytes(pynvml, handle))
+
+
+def _process_bytes(pynvml: Any, handle: Any) -> int | None:
+    """VRAM of this process on ``handle`` by NVML's compute + graphics process lists."""
+    pid, found, total = os.getpid(), False, 0
+    for query in ("nvmlDeviceGetComputeRunningProcesses", "nvmlDeviceGetGraphicsRunningProcesses"):
+        try:
+            procs = getattr(pynvml, query)(handle)
+        except (pynvml.NVMLError, AttributeError):
+            continue
+        for proc in procs:
+            used = getattr(proc, "usedGpuMemory", None)
+            if getattr(proc, "pid", None) == pid and used is not None:
+                found, total = True, total + int(used)
+    return total if found else None
+
+
+def _torch_gpus() -> list[GpuInfo]:
+    """The CUDA devices torch already works on (it must be imported and initialised by an
+    engine: this never imports torch nor creates a context, which costs hundreds of MB)."""
+    torch = sys.modules.get("torch")
+    cuda = getattr(torch, "cuda", None)
+    if cuda is None or not cuda.is_initialized():
+        return []
+    gpus = []
+    try:
+        current = cuda.current_device()
+        for index in range(cuda.device_count()):
+            reserved = int(cuda.memory_reserved(index))
+            if index != current and not reserved:
+                continue  # no context there: mem_get_info would make one
+            free, total = cuda.mem_get_info(index)
+            name = cuda.get_device_name(index)
+            gpus.append(GpuInfo(index, name, int(total - free), int(total), reserved))
+    except RuntimeError as exc:  # a CUDA error: report what was read
+        _log.warning("CUDA could not report the GPUs' memory: %s", exc)
+    return gpus
 
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
