@@ -82,20 +82,6 @@ def test_drop_of_a_media_file_opens_it(qtbot, main_window, errors, monkeypatch, 
     assert opened == [str(clip)]
 
 
-def test_drop_of_a_real_file_opens_the_demo_shot_or_reports(main_window, errors, tmp_path):
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "missing.mov"))])
-    event = QDropEvent(
-        QPointF(5, 5),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    main_window.dropEvent(event)
-    assert errors and "missing.mov" in errors[0]
-
-
 def test_timeline_scrub_by_mouse_loads_frames(qtbot, main_window):
     tl = main_window.timeline
     x = tl.geo.centre_of(7)
