@@ -165,14 +165,7 @@ class QtMainWindow(
         self.tabifyDockWidget(self.docks["thumbnails"], self.docks["log"])
         self.docks["inspector"].raise_()
         self.docks["thumbnails"].raise_()
-        self.resizeDocks(
-            [self.docks["layers"], self.docks["inspector"]], [220, 420], Qt.Orientation.Vertical
-        )
-        self.resizeDocks([self.docks["inspector"]], [330], Qt.Orientation.Horizontal)
-        self.resizeDocks(
-            [self.docks["thumbnails"], self.docks["timeline"]], [120, 110], Qt.Orientation.Vertical
-        )
-        self.resize(1600, 960)
+        self.resize(1600, 960)  # dock sizes: WindowMenusMixin.size_docks, at the first show
 
     def _connect(self) -> None:
         r, t, v, pb = self.registry, self.timeline, self.viewport, self.playback

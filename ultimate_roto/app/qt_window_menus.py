@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RAISED_TABS = ("inspector", "thumbnails")  # the tab in front of each tabbed dock group
+DOCK_SIZES = (  # docks, their sizes, the direction: the default layout's proportions
+    (("layers", "inspector"), (220, 420), Qt.Orientation.Vertical),
+    (("inspector",), (330,), Qt.Orientation.Horizontal),
+    (("thumbnails", "timeline"), (120, 110), Qt.Orientation.Vertical),
+)
 
 
 class WindowMenusMixin:
@@ -125,12 +130,18 @@ class WindowMenusMixin:
             self.restoreGeometry(geometry)
 
     def showEvent(self: QtMainWindow, event: QShowEvent) -> None:  # noqa: N802
-        """First show: keep the built layout as the default (dock sizes given by resizeDocks
-        exist only once the window is laid out), then restore the saved one."""
+        """First show: size the docks (resizeDocks on a window never laid out is lost), keep
+        that layout as the default for View > Reset layout, then restore the saved one."""
         super().showEvent(event)
         if self._default_state is None:
+            self.size_docks()
             self._default_state = self.saveState()
             self._restore_state()
+
+    def size_docks(self: QtMainWindow) -> None:
+        """Give the docks the default layout's sizes."""
+        for names, sizes, orientation in DOCK_SIZES:
+            self.resizeDocks([self.docks[n] for n in names], list(sizes), orientation)
 
     def _restore_state(self: QtMainWindow) -> None:
         state = self.settings.value("window/state")
