@@ -32,7 +32,7 @@ from ultimate_roto.app.qt_segment import QtSegmentWorker
 from ultimate_roto.app.qt_session import QtMediaSession, make_cache
 from ultimate_roto.app.qt_shortcuts import QtActionRegistry
 from ultimate_roto.app.qt_system import QtSystemPanel
-from ultimate_roto.app.qt_theme import apply_theme, icon
+from ultimate_roto.app.qt_theme import apply_theme, icon, retint_icons
 from ultimate_roto.app.qt_tools import QtToolController
 from ultimate_roto.app.qt_transport import QtTimelinePanel
 from ultimate_roto.app.qt_viewer import QtViewerPanel
@@ -368,6 +368,7 @@ class QtMainWindow(
         app = QApplication.instance()
         if app is not None:
             apply_theme(app, prefs.theme)
+            retint_icons(self)  # tools, transport, view actions: inked for the new palette
         self._stop_autosave(discard=prefs.autosave_s <= 0)  # off: no autosave left behind
         self._start_autosave()
 

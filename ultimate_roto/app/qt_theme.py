@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 from functools import cache
 
-from PySide6.QtGui import QColor, QIcon, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QByteArray, QObject, Qt
+from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QAbstractButton, QApplication
 
 from ultimate_roto import paths
 
@@ -109,9 +111,22 @@ def error_colour(palette: QPalette | None = None) -> QColor:
     return QColor(255, 106, 106) if is_dark(palette) else QColor(190, 30, 30)
 
 
-@cache
+ICON_INK = "#c8cad0"  # the strokes of resources/icons/*.svg (drawn for the dark theme)
+LIGHT_INK = "#3c3e44"  # the same strokes on the light theme
+ICON_SIZES = (16, 20, 22, 24, 32, 44, 48, 64)
+_ICON_NAMES: dict[int, str] = {}  # QIcon.cacheKey() → icon name (retint_icons finds them)
+
+
 def icon(name: str) -> QIcon:
-    """An icon from resources/icons/NAME.svg (an empty icon if the file is missing)."""
+    """An icon from resources/icons/NAME.svg inked for the current palette (an empty icon if
+    the file is missing)."""
+    made = _icon(name, is_dark())
+    _ICON_NAMES[made.cacheKey()] = name
+    return made
+
+
+@cache
+def _icon(name: str, dark: bool) -> QIcon:
     try:
         path = paths.resources_dir() / "icons" / f"{name}.svg"
     except FileNotFoundError:
@@ -119,4 +134,30 @@ def icon(name: str) -> QIcon:
     if not path.exists():
         log.warning("icon missing: %s", path)
         return QIcon()
-    return QIcon(str(path))
+    if dark:
+        return QIcon(str(path))
+    svg = path.read_text(encoding="utf-8").replace(ICON_INK, LIGHT_INK)
+    renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
+    made = QIcon()
+    for size in ICON_SIZES:
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        renderer.render(painter)
+        painter.end()
+        made.addPixmap(pixmap)
+    return made
+
+
+def retint_icons(root: QObject) -> int:
+    """After a theme change: give every action and button under ``root`` that shows one of
+    our icons the current theme's version; returns how many changed."""
+    changed = 0
+    for holder in (*root.findChildren(QAction), *root.findChildren(QAbstractButton)):
+        name = _ICON_NAMES.get(holder.icon().cacheKey())
+        if name is not None:
+            fresh = icon(name)
+            if fresh.cacheKey() != holder.icon().cacheKey():
+                holder.setIcon(fresh)
+                changed += 1
+    return changed
