@@ -283,3 +283,26 @@ def test_escape_cancels_a_brush_stroke_and_a_box_drag_leaving_no_undo_step(qtbot
     count = len(messages)
     qtbot.keyClick(win, Qt.Key.Key_Escape)  # nothing in progress: nothing said or done
     assert len(messages) == count
+
+
+def test_enter_in_the_frame_field_gives_the_keys_back_to_the_viewport(qtbot, main_window):
+    win = main_window
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    box = win.transport.frame_box
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus)
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "7")
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    assert win.current_frame == 7
+    assert win.viewport.hasFocus()
+    qtbot.keyClick(win.viewport, Qt.Key.Key_Left)  # a frame step, not the spin box's cursor
+    assert win.current_frame == 6
+    win.layers.add_object("Hero")  # the Inspector's name field is enabled with an object
+    name = win.inspector.object_panel.name
+    box.setFocus()
+    qtbot.waitUntil(box.hasFocus)
+    name.setFocus()  # leaving the field for another one keeps the focus there
+    qtbot.waitUntil(name.hasFocus)
+    assert not win.viewport.hasFocus()

@@ -189,6 +189,7 @@ class QtMainWindow(
         r.action("view.fit").setIcon(icon("fit"))
         r.action("view.toggle_overlay").setIcon(icon("overlay"))
         t.frame_changed.connect(self._user_frame)
+        self.transport.frame_box.editingFinished.connect(self._frame_typed)
         self.thumbnails.frame_activated.connect(self._user_frame)
         pb.frame_changed.connect(self.go_to)
         self.tool_palette.tool_changed.connect(self._tool_changed)
@@ -264,6 +265,12 @@ class QtMainWindow(
         self._show_mask()
         self._show_prompts()
         self._show_depth()
+
+    def _frame_typed(self) -> None:
+        """Enter in the frame field: back to the viewport, so Left/Right step frames again (a
+        focus change elsewhere also ends the edit; then the focus stays where it went)."""
+        if self.transport.frame_box.hasFocus():
+            self.viewport.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _user_frame(self, frame: int) -> None:
         self.playback.set_current(frame)
