@@ -38,20 +38,58 @@ def test_every_dock_is_listed_in_view_menu_and_comes_back(main_window):
         assert dock.isVisible()
 
 
-def test_layout_saved_at_close_restored_at_start_and_reset(qtbot, main_window, settings):
+def test_layout_and_window_geometry_saved_at_close_and_restored_at_start(
+    qtbot, main_window, settings
+):
     main_window.docks["system"].close()
     main_window.docks["log"].setFloating(True)
+    main_window.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, main_window.docks["timeline"])
+    main_window.resize(760, 540)  # inside the offscreen 800×600 screen (restoreGeometry clamps)
+    main_window.move(40, 30)
+    qtbot.wait(20)
+    geometry = main_window.geometry()  # (the docks' minimum height may exceed 540)
+    assert geometry.width() == 760 and geometry.height() != 800  # not the fixture's size
     main_window.close()
     again = QtMainWindow(settings)
     qtbot.addWidget(again)
     again.show()
+    qtbot.waitExposed(again)
+    assert again.size() == geometry.size()
+    assert (again.pos() - geometry.topLeft()).manhattanLength() <= 8  # frame offsets
     assert not again.docks["system"].isVisible()
     assert again.docks["log"].isFloating()
-    again.reset_layout()
-    assert again.docks["system"].isVisible() or again.docks["inspector"].isVisible()
-    assert not again.docks["log"].isFloating()
-    assert not again.docks["system"].isHidden()
+    assert again.dockWidgetArea(again.docks["timeline"]) == Qt.DockWidgetArea.TopDockWidgetArea
     again.close()
+
+
+def split(win) -> tuple[int, int]:
+    return win.docks["layers"].height(), win.docks["inspector"].height()
+
+
+def test_reset_layout_puts_every_dock_back_in_its_area_at_its_first_size(qtbot, settings, tmp_path):
+    settings.setValue("autosave_dir", str(tmp_path / "autosave"))
+    win = QtMainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.wait(20)
+    first = split(win)
+    win.docks["system"].close()
+    win.docks["log"].setFloating(True)
+    win.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, win.docks["timeline"])
+    win.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, win.docks["layers"])
+    win.reset_layout()
+    qtbot.wait(20)
+    for name, _title, area in DOCKS:
+        dock = win.docks[name]
+        assert win.dockWidgetArea(dock) == area, name
+        assert not dock.isFloating() and not dock.isHidden(), name
+    assert win.docks["inspector"].isVisible() and win.docks["thumbnails"].isVisible()
+    assert win.tabifiedDockWidgets(win.docks["inspector"])  # still tabbed with History …
+    layers, inspector = split(win)
+    assert abs(layers - first[0]) <= 10 and abs(inspector - first[1]) <= 10
+    assert layers < inspector  # the default proportions (resizeDocks at the first show)
+    win.close()
 
 
 def test_corrupt_file_shows_error_and_app_keeps_running(main_window, errors, tmp_path):
@@ -80,20 +118,6 @@ def test_drop_of_a_media_file_opens_it(qtbot, main_window, errors, monkeypatch, 
     )
     main_window.dropEvent(event)
     assert opened == [str(clip)]
-
-
-def test_drop_of_a_real_file_opens_the_demo_shot_or_reports(main_window, errors, tmp_path):
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "missing.mov"))])
-    event = QDropEvent(
-        QPointF(5, 5),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    main_window.dropEvent(event)
-    assert errors and "missing.mov" in errors[0]
 
 
 def test_timeline_scrub_by_mouse_loads_frames(qtbot, main_window):

@@ -6,17 +6,46 @@ from __future__ import annotations
 import json
 
 import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QPalette
 
 from ultimate_roto.app.qt_mainwindow import QtMainWindow
 from ultimate_roto.app.qt_prefs import Preferences
+from ultimate_roto.app.qt_theme import (
+    apply_theme,
+    error_colour,
+    icon,
+    light_palette,
+    retint_icons,
+    stylesheet,
+)
 from ultimate_roto.core import settings as core_settings
 
 
+@pytest.fixture
+def app_look(qapp):
+    """Put the application's stylesheet and palette back after a test changes the theme."""
+    sheet, palette = qapp.styleSheet(), QPalette(qapp.palette())
+    yield qapp
+    qapp.setStyleSheet(sheet)
+    qapp.setPalette(palette)
+
+
+def ink(icon) -> int:
+    """The lightness of an icon's most opaque pixel (its strokes)."""
+    image = icon.pixmap(24, 24).toImage()
+    pixels = [image.pixelColor(x, y) for x in range(24) for y in range(24)]
+    return max(pixels, key=lambda c: c.alpha()).lightness()
+
+
 def test_preferences_persist_in_the_shared_file_and_apply(
-    qtbot, main_window, settings, tmp_path, user_settings_file
+    qtbot, main_window, settings, tmp_path, user_settings_file, app_look
 ):
     from ultimate_roto.core.engines import models
 
+    apply_theme(app_look, "dark")
+    retint_icons(main_window)  # as if the window had been built under the dark theme
+    assert ink(icon("brush")) > 150 and ink(main_window.registry.action("tool.brush").icon()) > 150
     dialog = main_window.show_preferences()
     page = dialog.general
     page.ram.setValue(2048)
@@ -32,6 +61,11 @@ def test_preferences_persist_in_the_shared_file_and_apply(
     assert main_window.prefs == expected
     assert main_window.autosaver is not None and main_window.autosaver.interval_s == 30
     assert models.models_dir() == tmp_path / "models"
+    assert app_look.styleSheet() == stylesheet("light") and "light theme" in app_look.styleSheet()
+    window = app_look.palette().color(QPalette.ColorRole.Window)
+    assert window == light_palette().color(QPalette.ColorRole.Window) and window.lightness() > 200
+    assert ink(main_window.registry.action("tool.brush").icon()) < 100  # icons re-inked dark
+    assert ink(main_window.transport.buttons["play"].icon()) < 100
     # what --batch reads: the same file, through core.settings
     data = core_settings.load_settings()
     assert data["cache"]["ram_mb"] == 2048 and data["device"] == "cpu"
@@ -104,3 +138,52 @@ def test_keyboard_conflict_keeps_the_dialog_open(main_window):
     assert dialog.tabs.currentWidget() is dialog.keyboard
     dialog.reject()
     assert main_window.registry.keymap.key("tool.point") == "P"
+
+
+def test_an_unwritable_settings_file_changes_no_keys(main_window, monkeypatch, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    monkeypatch.setenv("ULTIMATE_ROTO_SETTINGS", str(blocker / "settings.json"))
+    dialog = main_window.show_preferences()
+    dialog.editors["tool.brush"].setKeySequence("N")
+    dialog.accept()
+    assert dialog.isVisible() and "a_file" in dialog.error.text()
+    assert main_window.registry.keymap.key("tool.brush") == "B"
+    assert main_window.registry.action("tool.brush").shortcut().toString() == "B"
+    dialog.reject()
+
+
+def test_unwritable_key_bindings_put_the_settings_file_back(qtbot, tmp_path, user_settings_file):
+    Preferences(ram_mb=1024).save()
+    before = user_settings_file.read_bytes()
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    unwritable = QSettings(str(blocker / "settings.ini"), QSettings.Format.IniFormat)
+    unwritable.setValue("autosave_dir", str(tmp_path / "autosave"))
+    win = QtMainWindow(unwritable)
+    qtbot.addWidget(win)
+    dialog = win.show_preferences()
+    dialog.general.ram.setValue(2048)
+    dialog.editors["tool.brush"].setKeySequence("N")
+    dialog.accept()
+    assert dialog.isVisible() and "key bindings" in dialog.error.text()
+    assert user_settings_file.read_bytes() == before  # nothing changed unless all did
+    assert win.registry.keymap.key("tool.brush") == "B" and win.prefs.ram_mb == 1024
+    dialog.reject()
+    win.close()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_keyboard_page_colours_come_from_the_theme(main_window, app_look, theme):
+    apply_theme(app_look, theme)
+    dialog = main_window.show_preferences()
+    page = dialog.keyboard
+    dialog.editors["tool.point"].setKeySequence("B")  # a clash with the brush
+    rows = {spec.id: row for row, spec in enumerate(page.specs)}
+    clash = page.table.item(rows["tool.point"], 1).foreground().color()
+    assert clash == error_colour()
+    assert page.table.item(rows["tool.eraser"], 1).data(Qt.ItemDataRole.ForegroundRole) is None
+    base = app_look.palette().color(QPalette.ColorRole.Base)
+    assert abs(clash.lightness() - base.lightness()) > 90  # readable on the table
+    assert error_colour().name() in page.conflict_label.styleSheet()
+    dialog.reject()

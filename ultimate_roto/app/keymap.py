@@ -7,27 +7,38 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """One bindable action: a stable id, a menu label, a group and its default key."""
+    """One bindable action: a stable id, a menu label, a group and its default key.
+
+    ``repeat``: whether holding the key repeats the action (stepping, undo); toggles and
+    one-shot commands do not repeat (holding Space must not flicker play/pause).
+    """
 
     id: str
     label: str
     group: str
     default: str  # QKeySequence portable text, "" for none
+    repeat: bool = False
 
 
 DEFAULT_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("file.open", "Open media or project…", "File", "Ctrl+O"),
+    ActionSpec("file.open_folder", "Open sequence folder…", "File", "Ctrl+Shift+O"),
+    ActionSpec("file.save", "Save project", "File", "Ctrl+S"),
+    ActionSpec("file.save_as", "Save project as…", "File", "Ctrl+Shift+S"),
+    ActionSpec("file.export", "Export / convert…", "File", "Ctrl+E"),
+    ActionSpec("file.quit", "Quit", "File", "Ctrl+Q"),
     ActionSpec("playback.toggle", "Play / Pause", "Playback", "Space"),
     ActionSpec("playback.reverse", "Play reverse (repeat: faster)", "Playback", "J"),
     ActionSpec("playback.stop", "Stop", "Playback", "K"),
     ActionSpec("playback.forward", "Play forward (repeat: faster)", "Playback", "L"),
     ActionSpec("timeline.set_in", "Set in point", "Timeline", "I"),
     ActionSpec("timeline.set_out", "Set out point", "Timeline", "O"),
-    ActionSpec("timeline.prev_key", "Previous keyframe", "Timeline", "["),
-    ActionSpec("timeline.next_key", "Next keyframe", "Timeline", "]"),
-    ActionSpec("timeline.step_back", "Step back one frame", "Timeline", "Left"),
-    ActionSpec("timeline.step_forward", "Step forward one frame", "Timeline", "Right"),
-    ActionSpec("timeline.first", "Go to first frame", "Timeline", "Home"),
-    ActionSpec("timeline.last", "Go to last frame", "Timeline", "End"),
+    ActionSpec("timeline.prev_key", "Previous keyframe", "Timeline", "[", repeat=True),
+    ActionSpec("timeline.next_key", "Next keyframe", "Timeline", "]", repeat=True),
+    ActionSpec("timeline.step_back", "Step back one frame", "Timeline", "Left", repeat=True),
+    ActionSpec("timeline.step_forward", "Step forward one frame", "Timeline", "Right", repeat=True),
+    ActionSpec("timeline.first", "Go to in point (first frame when none)", "Timeline", "Home"),
+    ActionSpec("timeline.last", "Go to out point (last frame when none)", "Timeline", "End"),
     ActionSpec("tool.select", "Select tool", "Tools", "Q"),
     ActionSpec("tool.move", "Move tool", "Tools", "W"),
     ActionSpec("tool.brush", "Brush tool", "Tools", "B"),
@@ -43,11 +54,24 @@ DEFAULT_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("view.one_to_one", "Zoom 1:1", "View", "1"),
     ActionSpec("view.show_all", "Show all channels (RGB)", "View", "A"),
     ActionSpec("view.toggle_overlay", "Toggle mask overlay", "View", "~"),
-    ActionSpec("edit.undo", "Undo", "Edit", "Ctrl+Z"),
-    ActionSpec("edit.redo", "Redo", "Edit", "Ctrl+Shift+Z"),
+    ActionSpec("edit.undo", "Undo", "Edit", "Ctrl+Z", repeat=True),
+    ActionSpec("edit.redo", "Redo", "Edit", "Ctrl+Shift+Z", repeat=True),
+    ActionSpec("edit.preferences", "Preferences…", "Edit", "Ctrl+,"),
+    ActionSpec("roto.add_object", "Add object", "Roto", "Ctrl+N"),
     ActionSpec("jobs.propagate", "Propagate from keyframes", "Jobs", "Ctrl+P"),
     ActionSpec("jobs.refine", "Refine edges", "Jobs", "Ctrl+R"),
     ActionSpec("jobs.depth", "Compute depth (in/out range)", "Jobs", "Ctrl+D"),
+    ActionSpec("help.shortcuts", "Keyboard shortcuts", "Help", "F1"),
+)
+
+MOUSE_BINDINGS: tuple[tuple[str, str, str], ...] = (  # group, what, gesture (not rebindable)
+    ("Viewport", "Zoom at the cursor", "Scroll wheel"),
+    ("Viewport", "Pan", "Middle-drag"),
+    ("Viewport", "Pan (any tool but the point tool)", "Alt+drag"),
+    ("Tools", "Foreground point (point tool)", "Click"),
+    ("Tools", "Background point / exclude (point tool)", "Alt+click"),
+    ("Tools", "Box prompt (box tool)", "Drag"),
+    ("Timeline", "Go to a frame / scrub", "Click / drag on the timeline"),
 )
 
 

@@ -6,14 +6,13 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QScrollArea,
     QWidget,
 )
@@ -27,19 +26,20 @@ from ultimate_roto.app.qt_log import QtLogPanel
 from ultimate_roto.app.qt_models import QtModelsPanel
 from ultimate_roto.app.qt_panels import TOOLS, QtInspector, QtThumbnailStrip, QtToolPalette
 from ultimate_roto.app.qt_playback import QtPlayback
-from ultimate_roto.app.qt_prefs import Preferences, QtPreferencesDialog
+from ultimate_roto.app.qt_prefs import Preferences
 from ultimate_roto.app.qt_project import QtProject
 from ultimate_roto.app.qt_segment import QtSegmentWorker
 from ultimate_roto.app.qt_session import QtMediaSession, make_cache
-from ultimate_roto.app.qt_shortcuts import QtActionRegistry, QtShortcutsDialog
+from ultimate_roto.app.qt_shortcuts import QtActionRegistry
 from ultimate_roto.app.qt_system import QtSystemPanel
-from ultimate_roto.app.qt_theme import apply_theme, icon
+from ultimate_roto.app.qt_theme import apply_theme, icon, retint_icons
 from ultimate_roto.app.qt_tools import QtToolController
 from ultimate_roto.app.qt_transport import QtTimelinePanel
 from ultimate_roto.app.qt_viewer import QtViewerPanel
 from ultimate_roto.app.qt_window_depth import WindowDepthMixin
 from ultimate_roto.app.qt_window_file import WindowFileMixin, open_reader
 from ultimate_roto.app.qt_window_jobs import WindowJobsMixin
+from ultimate_roto.app.qt_window_menus import WindowMenusMixin
 from ultimate_roto.app.qt_window_work import WindowWorkMixin
 from ultimate_roto.core.errors import InputError
 from ultimate_roto.core.media.types import MediaReader
@@ -63,7 +63,12 @@ __all__ = ["DOCKS", "QtMainWindow", "open_reader"]
 
 
 class QtMainWindow(
-    WindowFileMixin, WindowWorkMixin, WindowJobsMixin, WindowDepthMixin, QMainWindow
+    WindowFileMixin,
+    WindowMenusMixin,
+    WindowWorkMixin,
+    WindowJobsMixin,
+    WindowDepthMixin,
+    QMainWindow,
 ):
     """Main window. ``settings`` defaults to the application's QSettings (tests pass their own)."""
 
@@ -80,6 +85,7 @@ class QtMainWindow(
         self.segmenter: QtSegmentWorker | None = None
         self.autosaver: Autosaver | None = None
         self._recovered: Path | None = None
+        self._discarded = False  # the user chose "Discard" for the project being replaced
         self._propagated: dict[str, tuple[int, int]] = {}  # object → span propagated
         self.prefs = Preferences.load(self.settings)
         self.prefs.apply_models_dir()
@@ -95,8 +101,7 @@ class QtMainWindow(
         self._build_docks()
         self._build_menus()
         self._connect()
-        self._default_state = self.saveState()
-        self._restore_layout()
+        self._restore_geometry()  # the dock layout is restored at the first show
         self.statusBar().showMessage("Ready — drop media here or use File > Open…", 6000)
 
     # -- construction ----------------------------------------------------------------------
@@ -160,60 +165,7 @@ class QtMainWindow(
         self.tabifyDockWidget(self.docks["thumbnails"], self.docks["log"])
         self.docks["inspector"].raise_()
         self.docks["thumbnails"].raise_()
-        self.resizeDocks(
-            [self.docks["layers"], self.docks["inspector"]], [220, 420], Qt.Orientation.Vertical
-        )
-        self.resizeDocks([self.docks["inspector"]], [330], Qt.Orientation.Horizontal)
-        self.resizeDocks(
-            [self.docks["thumbnails"], self.docks["timeline"]], [120, 110], Qt.Orientation.Vertical
-        )
-        self.resize(1600, 960)
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction("&Open media or project…", self.open_dialog).setShortcut("Ctrl+O")
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file_menu.addSeparator()
-        self.save_action = file_menu.addAction("&Save", self.save_project)
-        self.save_action.setShortcut("Ctrl+S")
-        file_menu.addAction("Save &As…", self.save_project_as).setShortcut("Ctrl+Shift+S")
-        file_menu.addSeparator()
-        file_menu.addAction("&Export / Convert…", self.export_dialog).setShortcut("Ctrl+E")
-        file_menu.addSeparator()
-        file_menu.addAction("&Quit", self.close).setShortcut("Ctrl+Q")
-        edit = bar.addMenu("&Edit")
-        edit.addAction(self.registry.action("edit.undo"))
-        edit.addAction(self.registry.action("edit.redo"))
-        edit.addSeparator()
-        edit.addAction("&Preferences…", self.show_preferences)
-        roto = bar.addMenu("&Roto")
-        roto.addAction("&Add object", self.layers.add_object).setShortcut("Ctrl+N")
-        roto.addSeparator()
-        roto.addAction(self.registry.action("jobs.propagate"))
-        roto.addAction("Propagate &forward", lambda: self.propagate("forward"))
-        roto.addAction("Propagate &backward", lambda: self.propagate("backward"))
-        roto.addAction(self.registry.action("jobs.refine"))
-        roto.addAction(self.registry.action("jobs.depth"))
-        roto.addAction("C&lear depth", self.clear_depth)
-        roto.addSeparator()
-        roto.addAction("&Cancel all jobs", lambda: self.jobs.cancel_all(wait_s=0.0))
-        self.view_menu = bar.addMenu("&View")
-        for name, _title, _area in DOCKS:
-            self.view_menu.addAction(self.docks[name].toggleViewAction())
-        self.view_menu.addSeparator()
-        for action_id in ("view.fit", "view.one_to_one", "view.show_all", "view.toggle_overlay"):
-            self.view_menu.addAction(self.registry.action(action_id))
-        self.view_menu.addSeparator()
-        self.view_menu.addAction("&Reset layout", self.reset_layout)
-        playback = bar.addMenu("&Playback")
-        for spec in self.registry.keymap.actions.values():
-            if spec.group in ("Playback", "Timeline"):
-                playback.addAction(self.registry.action(spec.id))
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction("&Keyboard Shortcuts", self.show_shortcuts).setShortcut("F1")
-        help_menu.addAction("&About Ultimate Roto", self._about)
+        self.resize(1600, 960)  # dock sizes: WindowMenusMixin.size_docks, at the first show
 
     def _connect(self) -> None:
         r, t, v, pb = self.registry, self.timeline, self.viewport, self.playback
@@ -237,9 +189,11 @@ class QtMainWindow(
         r.action("view.fit").setIcon(icon("fit"))
         r.action("view.toggle_overlay").setIcon(icon("overlay"))
         t.frame_changed.connect(self._user_frame)
+        self.transport.frame_box.editingFinished.connect(self._frame_typed)
         self.thumbnails.frame_activated.connect(self._user_frame)
         pb.frame_changed.connect(self.go_to)
         self.tool_palette.tool_changed.connect(self._tool_changed)
+        r.bindings_changed.connect(self.tool_palette.refresh_tooltips)
         ins = self.inspector
         ins.exposure_changed.connect(v.set_exposure)
         ins.gamma_changed.connect(v.set_gamma)
@@ -311,6 +265,12 @@ class QtMainWindow(
         self._show_mask()
         self._show_prompts()
         self._show_depth()
+
+    def _frame_typed(self) -> None:
+        """Enter in the frame field: back to the viewport, so Left/Right step frames again (a
+        focus change elsewhere also ends the edit; then the focus stays where it went)."""
+        if self.transport.frame_box.hasFocus():
+            self.viewport.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _user_frame(self, frame: int) -> None:
         self.playback.set_current(frame)
@@ -396,43 +356,7 @@ class QtMainWindow(
         else:
             self._user_frame(frame)
 
-    # -- layout ----------------------------------------------------------------------------
-    def _restore_layout(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        state = self.settings.value("window/state")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray) and not self.restoreState(state):
-            log.warning("saved window layout is unreadable; using the default layout")
-
-    def save_layout(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
-        self.settings.sync()
-
-    def reset_layout(self) -> None:
-        """View > Reset layout: every dock back where it started, visible and docked."""
-        for dock in self.docks.values():
-            dock.setFloating(False)
-            dock.show()
-        self.restoreState(self._default_state)
-        for name in ("inspector", "thumbnails"):
-            self.docks[name].raise_()
-
-    # -- dialogs ---------------------------------------------------------------------------
-    def show_shortcuts(self) -> QtShortcutsDialog:
-        dialog = QtShortcutsDialog(self.registry, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
-
-    def show_preferences(self) -> QtPreferencesDialog:
-        dialog = QtPreferencesDialog(self.registry, self.settings, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.preferences_changed.connect(self.apply_preferences)
-        dialog.open()
-        return dialog
-
+    # -- preferences -----------------------------------------------------------------------
     def apply_preferences(self, prefs: Preferences) -> None:
         """Everything now: theme, models folder, device, autosave and the open media's cache
         budgets (evicts at once; timeline and System panel follow); a new disk cache folder
@@ -451,15 +375,9 @@ class QtMainWindow(
         app = QApplication.instance()
         if app is not None:
             apply_theme(app, prefs.theme)
-        self._stop_autosave()
+            retint_icons(self)  # tools, transport, view actions: inked for the new palette
+        self._stop_autosave(discard=prefs.autosave_s <= 0)  # off: no autosave left behind
         self._start_autosave()
-
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Ultimate Roto",
-            "Ultimate Roto — roto, enhance and deliver.\nPySide6 + OpenGL.",
-        )
 
     # -- shutdown --------------------------------------------------------------------------
     def close_for_signal(self) -> bool:
@@ -483,6 +401,7 @@ class QtMainWindow(
         self.playback.stop()
         self._close_session()
         self._stop_autosave(discard=not keep)
+        self.end_session(keep)
         self.system.wait_detection()
         logging.getLogger("ultimate_roto").removeHandler(self.log_panel.bridge)
         super().closeEvent(event)

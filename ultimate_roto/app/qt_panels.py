@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QImage, QPixmap
+from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QImage, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -281,15 +281,21 @@ class QtToolPalette(QToolBar):
         self.group = QActionGroup(self)
         self.group.setExclusive(True)
         self.current = TOOLS[0]
-        for name in TOOLS:
-            action = actions[f"tool.{name}"]
+        self.tool_actions = [actions[f"tool.{name}"] for name in TOOLS]
+        for name, action in zip(TOOLS, self.tool_actions, strict=True):
             action.setCheckable(True)
             action.setIcon(icons[name])
-            action.setToolTip(f"{action.text()} ({action.shortcut().toString()})")
             action.toggled.connect(lambda on, n=name: on and self._select(n))
             self.group.addAction(action)
             self.addAction(action)
+        self.refresh_tooltips()
         actions[f"tool.{TOOLS[0]}"].setChecked(True)
+
+    def refresh_tooltips(self) -> None:
+        """Tooltips name each tool's current key (call again after a rebind)."""
+        for action in self.tool_actions:
+            key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            action.setToolTip(f"{action.text()} ({key})" if key else action.text())
 
     def _select(self, name: str) -> None:
         self.current = name

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ultimate_roto.app.qt_shortcuts import QtActionRegistry, QtKeyboardPage
+from ultimate_roto.app.qt_theme import error_colour
 from ultimate_roto.core import settings as core_settings
 from ultimate_roto.core.errors import RotoError
 
@@ -299,7 +300,7 @@ class QtPreferencesDialog(QDialog):
         self.tabs.addTab(self.general, "General")
         self.tabs.addTab(self.keyboard, "Keyboard")
         self.error = QLabel("", self)
-        self.error.setStyleSheet("color: #ff6a6a;")
+        self.error.setStyleSheet(f"color: {error_colour().name()};")
         self.error.setWordWrap(True)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
@@ -323,6 +324,9 @@ class QtPreferencesDialog(QDialog):
         return self.keyboard.conflict_label
 
     def accept(self) -> None:
+        """Check both pages, then write: the settings file first, then the keys (QSettings);
+        when the keys cannot be written the settings file is put back, so nothing changes
+        unless everything does."""
         prefs = self.general.prefs()
         try:
             prefs.validate()
@@ -330,13 +334,33 @@ class QtPreferencesDialog(QDialog):
             self.error.setText(str(exc))
             self.tabs.setCurrentWidget(self.general)
             return
-        if not self.keyboard.apply():
+        if not self.keyboard.check():
             self.tabs.setCurrentWidget(self.keyboard)
             return
+        where = core_settings.settings_path()
+        before = where.read_bytes() if where.is_file() else None
         try:
             prefs.save()
         except ValueError as exc:  # an unwritable settings file: say so, keep the dialog
             self.error.setText(str(exc))
             return
+        try:
+            self.keyboard.apply()
+        except OSError as exc:
+            _put_back(where, before)
+            self.error.setText(str(exc))
+            self.tabs.setCurrentWidget(self.keyboard)
+            return
         self.preferences_changed.emit(prefs)
         super().accept()
+
+
+def _put_back(path: Path, content: bytes | None) -> None:
+    """Restore a file's earlier bytes (None: it did not exist)."""
+    try:
+        if content is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_bytes(content)
+    except OSError as exc:
+        log.warning("could not restore %s: %s", path, exc)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtGui import QAction, QBrush, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ultimate_roto.app.keymap import Keymap
+from ultimate_roto.app.keymap import MOUSE_BINDINGS, Keymap
+from ultimate_roto.app.qt_theme import error_colour
 
 SETTINGS_GROUP = "shortcuts"
 
@@ -38,6 +39,7 @@ class QtActionRegistry(QObject):
             action = QAction(spec.label, window)
             action.setObjectName(spec.id)
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setAutoRepeat(spec.repeat)
             window.addAction(action)
             self.actions[spec.id] = action
         self._load()
@@ -51,8 +53,8 @@ class QtActionRegistry(QObject):
         action.triggered.connect(slot)
         return action
 
-    def apply_bindings(self, keys: dict[str, str]) -> None:
-        """Set several keys at once; raises ValueError naming the clashes, changing nothing."""
+    def trial(self, keys: dict[str, str]) -> Keymap:
+        """The keymap these keys would give; raises ValueError naming the clashes."""
         trial = Keymap(tuple(self.keymap.actions.values()))
         trial.load(self.keymap.overrides())
         for action_id, key in keys.items():
@@ -61,8 +63,20 @@ class QtActionRegistry(QObject):
         if clashes:
             text = "; ".join(f"{k}: {', '.join(ids)}" for k, ids in clashes.items())
             raise ValueError(f"shortcut conflicts: {text}")
+        return trial
+
+    def apply_bindings(self, keys: dict[str, str]) -> None:
+        """Set several keys at once and save them.
+
+        Raises ValueError naming the clashes, or OSError when the settings cannot be written;
+        either way nothing changes (the saved keys are put back).
+        """
+        trial, old = self.trial(keys), self.keymap
         self.keymap = trial
-        self._save()
+        if not self._save():
+            self.keymap = old
+            self._save()
+            raise OSError(f"cannot write the key bindings to {self._settings.fileName()}")
         self._apply()
 
     def reset_all(self) -> None:
@@ -85,12 +99,15 @@ class QtActionRegistry(QObject):
         if self.keymap.conflicts():  # a hand-edited settings file: fall back to the defaults
             self.keymap.reset()
 
-    def _save(self) -> None:
+    def _save(self) -> bool:
+        """Write the overrides and flush them; False when the settings file is unwritable."""
         self._settings.remove(SETTINGS_GROUP)
         self._settings.beginGroup(SETTINGS_GROUP)
         for action_id, key in self.keymap.overrides().items():
             self._settings.setValue(action_id, key)
         self._settings.endGroup()
+        self._settings.sync()
+        return self._settings.status() == QSettings.Status.NoError
 
 
 def _table(rows: int, headers: list[str], parent: QWidget) -> QTableWidget:
@@ -104,35 +121,55 @@ def _table(rows: int, headers: list[str], parent: QWidget) -> QTableWidget:
 
 
 class QtShortcutsDialog(QDialog):
-    """Help > Keyboard Shortcuts: every action with its current key, filterable."""
+    """Help > Keyboard Shortcuts: every action with its current key, then the mouse gestures
+    (fixed, not rebindable), filterable."""
 
     def __init__(self, registry: QtActionRegistry, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard Shortcuts")
-        self.resize(520, 560)
+        self.resize(560, 620)
         specs = sorted(registry.keymap.actions.values(), key=lambda s: (s.group, s.label))
-        self.table = _table(len(specs), ["Group", "Action", "Key"], self)
-        for row, spec in enumerate(specs):
-            key = QKeySequence(registry.keymap.key(spec.id)).toString(
-                QKeySequence.SequenceFormat.NativeText
-            )
-            for col, text in enumerate((spec.group, spec.label, key)):
-                self.table.setItem(row, col, QTableWidgetItem(text))
+        rows = [(spec.group, spec.label, _native(registry.keymap.key(spec.id))) for spec in specs]
+        self.key_rows = len(rows)
+        rows += [(f"Mouse: {group}", what, gesture) for group, what, gesture in MOUSE_BINDINGS]
+        self.table = _table(len(rows), ["Group", "Action", "Key"], self)
+        for row, texts in enumerate(rows):
+            for col, text in enumerate(texts):
+                item = QTableWidgetItem(text)
+                if row >= self.key_rows:  # a fixed gesture: shown, never edited
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                    item.setToolTip("Mouse gesture (not rebindable)")
+                self.table.setItem(row, col, item)
         self.filter = QLineEdit(self)
         self.filter.setPlaceholderText("Filter…")
+        self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self._filter)
+        note = QLabel("Keys are rebound in Edit > Preferences > Keyboard.", self)
+        note.setObjectName("dimLabel")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.filter)
         layout.addWidget(self.table)
+        layout.addWidget(note)
         layout.addWidget(buttons)
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(group, action, key) of every row, as shown."""
+        return [
+            tuple(self.table.item(r, c).text() for c in range(3))  # type: ignore[misc]
+            for r in range(self.table.rowCount())
+        ]
 
     def _filter(self, text: str) -> None:
         needle = text.lower()
         for row in range(self.table.rowCount()):
             cells = " ".join(self.table.item(row, c).text().lower() for c in range(3))
             self.table.setRowHidden(row, needle not in cells)
+
+
+def _native(key: str) -> str:
+    return QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)
 
 
 class QtKeyboardPage(QWidget):
@@ -151,11 +188,12 @@ class QtKeyboardPage(QWidget):
             self.table.setItem(row, 1, QTableWidgetItem(spec.label))
             edit = QKeySequenceEdit(QKeySequence(registry.keymap.key(spec.id)), self)
             edit.setMaximumSequenceLength(1)
+            edit.setClearButtonEnabled(True)  # a key can be unbound
             edit.keySequenceChanged.connect(self.check)
             self.table.setCellWidget(row, 2, edit)
             self.editors[spec.id] = edit
         self.conflict_label = QLabel("", self)
-        self.conflict_label.setStyleSheet("color: #ff6a6a;")
+        self.conflict_label.setStyleSheet(f"color: {error_colour().name()};")
         self.conflict_label.setWordWrap(True)
         reset = QPushButton("Restore default keys", self)
         reset.clicked.connect(self._restore_defaults)
@@ -183,9 +221,11 @@ class QtKeyboardPage(QWidget):
         """Highlight clashes; returns True when there are none."""
         clashes = self.conflicts()
         bad = {i for ids in clashes.values() for i in ids}
-        for row, spec in enumerate(self.specs):
-            colour = QColor(255, 106, 106) if spec.id in bad else QColor(200, 202, 208)
-            self.table.item(row, 1).setForeground(colour)
+        error = QBrush(error_colour())
+        for row, spec in enumerate(self.specs):  # the palette's text colour unless a clash
+            self.table.item(row, 1).setData(
+                Qt.ItemDataRole.ForegroundRole, error if spec.id in bad else None
+            )
         labels = self.registry.keymap.actions
         self.conflict_label.setText(
             "\n".join(
@@ -202,6 +242,7 @@ class QtKeyboardPage(QWidget):
         self.check()
 
     def apply(self) -> bool:
+        """Rebind (False on a clash); OSError when the settings cannot be written."""
         if not self.check():
             return False
         self.registry.apply_bindings(self.keys())

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import psutil
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -19,15 +21,36 @@ from ultimate_roto.core.project import (
     load_project,
     remove_autosave,
 )
+from ultimate_roto.core.project.autosave import process_running
+from ultimate_roto.core.project.persist import PROJECT_SUFFIX
 
 if TYPE_CHECKING:
     from ultimate_roto.app.qt_mainwindow import QtMainWindow
 
 log = logging.getLogger(__name__)
-MEDIA_FILTER = (
-    "Media or project (*.roto *.mp4 *.mov *.mkv *.avi *.mxf *.webm *.exr *.dpx *.png *.tif"
-    " *.tiff *.jpg);;Roto project (*.roto);;All files (*)"
-)
+SESSIONS = "session/open"  # QSettings group: "<pid>_<start time>" = project path ("" unsaved)
+
+
+def media_filter() -> str:
+    """The Open dialog's filter, from core.media's own extension lists (one frame of a
+    numbered sequence opens the whole sequence)."""
+    from ultimate_roto.core.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+
+    def globs(exts) -> str:
+        return " ".join(f"*{e}" for e in exts)
+
+    media = (*VIDEO_EXTENSIONS, *IMAGE_EXTENSIONS)
+    return ";;".join(
+        (
+            f"Media or project (*{PROJECT_SUFFIX} {globs(media)})",
+            f"Roto project (*{PROJECT_SUFFIX})",
+            f"Video ({globs(VIDEO_EXTENSIONS)})",
+            f"Image sequence, one frame of it ({globs(IMAGE_EXTENSIONS)})",
+            "All files (*)",
+        )
+    )
+
+
 MAX_RECENT = 10
 Button = QMessageBox.StandardButton
 
@@ -45,7 +68,14 @@ class WindowFileMixin:
     # -- opening ---------------------------------------------------------------------------
     def open_dialog(self: QtMainWindow) -> None:
         start = str(self.settings.value("last_dir", str(Path.home())))
-        path, _ = QFileDialog.getOpenFileName(self, "Open media or project", start, MEDIA_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open media or project", start, media_filter())
+        if path:
+            self.open_path(path)
+
+    def open_folder_dialog(self: QtMainWindow) -> None:
+        """File > Open sequence folder: a folder holding one image sequence."""
+        start = str(self.settings.value("last_dir", str(Path.home())))
+        path = QFileDialog.getExistingDirectory(self, "Open image sequence folder", start)
         if path:
             self.open_path(path)
 
@@ -66,8 +96,11 @@ class WindowFileMixin:
         return True
 
     def _load_project(self: QtMainWindow, path: str | Path) -> QtProject:
-        """The project at ``path``, or its newer autosave when the user accepts recovery."""
+        """The project at ``path``, or its newer autosave when the user accepts recovery
+        (never this session's own live autosave: the user just chose to discard it)."""
         found = find_recovery(path)
+        if found is not None and self.autosaver is not None and found.path == self.autosaver.path:
+            found = None
         if found is not None and self.offer_recovery(found):
             project = QtProject(load_project(found.path), str(path), self)
             project.doc.set_modified(True)
@@ -93,25 +126,82 @@ class WindowFileMixin:
         return False
 
     def recover_unsaved_session(self: QtMainWindow) -> bool:
-        """At start: offer the autosave of a session that ended without saving (a crash)."""
-        found = find_recovery(None, self.autosave_dir)
-        if found is None or not self.offer_recovery(found):
-            return False
+        """At start: offer the autosave of a session that ended without saving (a crash):
+        first the saved projects open in sessions that are gone, then unsaved sessions' work.
+        True when one was restored."""
+        for project_path in self._crashed_sessions():
+            found = find_recovery(project_path)
+            accepted = found is not None and self.offer_recovery(found)
+            if accepted and self._open_recovered(found, project_path):
+                return True
+        seen: set[Path] = set()
+        while (found := find_recovery(None, self.autosave_dir)) is not None:
+            if found.path in seen:  # "No" could not delete it: ask once
+                return False
+            seen.add(found.path)
+            if self.offer_recovery(found):
+                return self._open_recovered(found, None)
+        return False
+
+    def _open_recovered(self: QtMainWindow, found: RecoveryCandidate, project: str | None) -> bool:
+        """Show an autosave's document as the (modified) project it belongs to."""
         try:
             doc = load_project(found.path)
             reader = open_reader(doc.shot.media_path)
         except (RotoError, OSError, ValueError) as exc:
             QMessageBox.critical(self, "Cannot recover", str(exc))
             return False
-        project = QtProject(doc, None, self)
         doc.set_modified(True)
-        self.set_reader(reader, project)
-        remove_autosave(found.path)  # the running session autosaves it again under its own name
+        self.set_reader(reader, QtProject(doc, project, self))
+        if project is None:  # the running session autosaves it again under its own name
+            remove_autosave(found.path)
+        else:  # its autosaver writes that same file; saving removes it
+            self._recovered = found.path
+            self._remember(project)
+        log.info("recovered %s", found.path)
         return True
+
+    # -- the session record (what a crash leaves behind) -------------------------------------
+    def _session_key(self: QtMainWindow) -> str:
+        started = int(psutil.Process().create_time())
+        return f"{SESSIONS}/{os.getpid()}_{started}"
+
+    def _record_session(self: QtMainWindow) -> None:
+        """Note the open project while running (cleared by a clean close)."""
+        path = self.project.path if self.project is not None else None
+        self.settings.setValue(self._session_key(), str(Path(path).absolute()) if path else "")
+        self.settings.sync()
+
+    def end_session(self: QtMainWindow, keep: bool = False) -> None:
+        """Closing: forget this session's record unless its autosave is kept (signal close)."""
+        if not keep:
+            self.settings.remove(self._session_key())
+            self.settings.sync()
+
+    def _crashed_sessions(self: QtMainWindow) -> list[str]:
+        """Project paths recorded by sessions whose process is gone (records removed)."""
+        self.settings.beginGroup(SESSIONS)
+        records = {k: str(self.settings.value(k) or "") for k in self.settings.childKeys()}
+        self.settings.endGroup()
+        paths = []
+        for key, path in records.items():
+            pid, _, started = key.partition("_")
+            try:
+                alive = process_running(int(pid), float(started))
+            except ValueError:  # a damaged record: nobody owns it
+                alive = False
+            if alive:  # another instance runs with that project open
+                continue
+            self.settings.remove(f"{SESSIONS}/{key}")
+            if path:
+                paths.append(path)
+        self.settings.sync()
+        return paths
 
     # -- the project -----------------------------------------------------------------------
     def _set_project(self: QtMainWindow, project: QtProject) -> None:
-        self._stop_autosave()
+        self._stop_autosave(discard=self._discarded)  # "Discard" means the autosave too
+        self._discarded = False
         if self.project is not None:
             self.project.deleteLater()
         self.project = project
@@ -133,6 +223,7 @@ class WindowFileMixin:
         self._stack_changed()
         self.setWindowModified(project.doc.modified)
         self._start_autosave()
+        self._record_session()
 
     def _start_autosave(self: QtMainWindow) -> None:
         if self.project is None or self.prefs.autosave_s <= 0:
@@ -205,12 +296,17 @@ class WindowFileMixin:
             remove_autosave(self._recovered)
             self._recovered = None
         self._remember(saved)
+        self._record_session()
         self.setWindowTitle(f"{Path(saved).name}[*] — Ultimate Roto")
         self.statusBar().showMessage(f"saved {saved}", 4000)
         return True
 
     def confirm_discard(self: QtMainWindow, doing: str = "closing") -> bool:
-        """Unsaved changes? Ask Save / Discard / Cancel; True when it is fine to go on."""
+        """Unsaved changes? Ask Save / Discard / Cancel; True when it is fine to go on.
+
+        After "Discard" the next project replacing this one removes its autosave too (else
+        the discarded work would come back as crash recovery)."""
+        self._discarded = False
         if self.project is None or not self.project.doc.modified:
             return True
         answer = QMessageBox.question(
@@ -222,7 +318,8 @@ class WindowFileMixin:
         )
         if answer == Button.Save:
             return self.save_project()
-        return answer == Button.Discard
+        self._discarded = answer == Button.Discard
+        return self._discarded
 
     # -- recent files ----------------------------------------------------------------------
     def _remember(self: QtMainWindow, path: str) -> None:

@@ -161,7 +161,8 @@ def find_recovery(
     ----------
     project_path
         The project being opened, or None to look for an unsaved session's autosave (the
-        newest ``untitled-*.autosave.roto`` of another process).
+        newest ``untitled-<pid>.autosave.roto`` of a process that no longer runs: a second
+        instance must not be offered, and delete, the first one's live autosave).
     directory
         The autosave folder (default: the project's folder).
     """
@@ -182,8 +183,35 @@ def find_recovery(
         for p in Path(directory).glob(f"{UNTITLED}-*{AUTOSAVE_SUFFIX}")
         if p.absolute() != own
     ]
-    unsaved = [c for c in found_all if c is not None and c.autosave_of is None]
+    unsaved = [
+        c for c in found_all if c is not None and c.autosave_of is None and not owner_running(c)
+    ]
     return max(unsaved, key=lambda c: c.mtime, default=None)
+
+
+def process_running(pid: int, started_by: float | None = None) -> bool:
+    """Whether process ``pid`` runs (not a zombie) and, with ``started_by`` (epoch seconds),
+    started no later than that (else the pid was reused by a newer, unrelated process)."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return started_by is None or proc.create_time() <= started_by + 1.0
+    except (psutil.Error, OSError):
+        return False
+
+
+def owner_running(candidate: RecoveryCandidate) -> bool:
+    """Whether the process writing an ``untitled-<pid>`` autosave still runs (it started
+    before the autosave was written)."""
+    stem = candidate.path.name[: -len(AUTOSAVE_SUFFIX)]
+    try:
+        pid = int(stem.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return False
+    return process_running(pid, candidate.mtime)
 
 
 def _candidate(path: Path) -> RecoveryCandidate | None:
