@@ -101,6 +101,24 @@ def test_an_unreadable_demo_shot_is_reported_and_a_generated_shot_shown(
 
 def test_a_file_on_the_command_line_opens_instead(window, tmp_path, monkeypatch):
     frames = png_sequence(tmp_path / "seq", 3)
-    monkeypatch.setattr(window, "recover_unsaved_session", lambda: pytest.fail("not at a file"))
+    asked: list[bool] = []
+    monkeypatch.setattr(window, "recover_unsaved_session", lambda: asked.append(True) or False)
     qt_main.open_initial(window, ["--verbose", str(frames[0])])
+    assert asked == [True]  # nothing to recover (or declined): the named file opens
     assert window.session.info.frame_count == 3
+
+
+def test_recovery_is_offered_even_when_a_file_is_named(window, tmp_path, monkeypatch):
+    """The README's run command names the demo shot: a crash must still be offered back,
+    and accepted work wins over the named file."""
+    frames = png_sequence(tmp_path / "seq", 3)
+    recovered = png_sequence(tmp_path / "crashed", 5)
+
+    def recover() -> bool:
+        window.open_path(str(recovered[0]))
+        return True
+
+    monkeypatch.setattr(window, "recover_unsaved_session", recover)
+    qt_main.open_initial(window, [str(frames[0])])
+    assert window.session.info.frame_count == 5
+    assert "not opened" in window.statusBar().currentMessage()

@@ -48,12 +48,19 @@ def default_media() -> Path | None:
 
 
 def open_initial(win: QtMainWindow, args: Sequence[str]) -> None:
-    """Open the path given on the command line, else the demo shot, else a generated shot."""
+    """Offer what a crashed session left, else open the path given on the command line,
+    else the demo shot, else a generated shot.
+
+    Recovery comes first even when a file is named (the README's run command names the demo
+    shot): work the user chose to recover wins over the file, and the status bar says so.
+    """
     target = next((a for a in args if not a.startswith("-")), None)
+    if win.recover_unsaved_session():
+        if target is not None:
+            win.statusBar().showMessage(f"Recovered the unsaved session; {target} not opened")
+        return
     if target is not None:
         win.open_path(target)
-        return
-    if win.recover_unsaved_session():
         return
     demo = default_media()
     if demo is None or not win.open_path(demo):
