@@ -1,8 +1,9 @@
-"""Rotate (R) and scale (S) the current object's mask on the current frame.
+"""Rotate (R), scale (S) and move (W) the current object's mask on the current frame.
 
 Press anywhere and drag: the rotate tool turns the mask around its centroid by the angle
 from the press point to the cursor (seen from the centroid); the scale tool scales it
-uniformly by the ratio of the cursor's to the press point's distance from the centroid.
+uniformly by the ratio of the cursor's to the press point's distance from the centroid; the
+move tool translates it by the drag in whole pixels.
 The document mask follows the drag live; the release records ONE undo step (a macro of a
 :class:`SetMaskCommand` and :class:`MovePromptCommand` s so the frame's prompts follow).
 Cancelling the drag restores the pixels.
@@ -43,6 +44,11 @@ def affine_about(centre: tuple[float, float], angle: float = 0.0, scale: float =
     a, b = scale * math.cos(angle), -scale * math.sin(angle)
     c, d = scale * math.sin(angle), scale * math.cos(angle)
     return (a, b, cx - a * cx - b * cy, c, d, cy - c * cx - d * cy)
+
+
+def translation(dx: float, dy: float) -> Matrix:
+    """Forward matrix moving by ``(dx, dy)`` image pixels."""
+    return (1.0, 0.0, float(dx), 0.0, 1.0, float(dy))
 
 
 def apply_matrix(m: Matrix, x: float, y: float) -> tuple[float, float]:
@@ -170,3 +176,14 @@ class ScaleTool(_MaskTransformTool):
             return affine_about(centre)
         ratio = max(math.hypot(cur[0] - cx, cur[1] - cy) / r0, self.min_scale)
         return affine_about(centre, scale=ratio)
+
+
+class MoveMaskTool(_MaskTransformTool):
+    """W (away from a prompt): translate the mask by the drag, rounded to whole pixels so
+    the edges stay exactly as they were (no resampling blur)."""
+
+    name = "move"
+    label = "Move Mask"
+
+    def matrix(self, centre, start, cur):  # type: ignore[no-untyped-def]
+        return translation(round(cur[0] - start[0]), round(cur[1] - start[1]))
