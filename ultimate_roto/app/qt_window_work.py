@@ -34,6 +34,8 @@ class WindowWorkMixin:
         tools.preview_changed.connect(self._show_prompts)
         tools.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.inspector.brush_changed.connect(lambda s, h: tools.set_brush(s, h))
+        # pulled weights or a new models folder change which engines the Inspector offers
+        self.models_panel.refreshed.connect(self.inspector.object_panel.refresh_engines)
 
     def _tool_changed(self: QtMainWindow, name: str) -> None:
         self.tools.set_tool(name)
