@@ -34,6 +34,7 @@ class WindowWorkMixin:
         tools.preview_changed.connect(self._show_prompts)
         tools.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.inspector.brush_changed.connect(lambda s, h: tools.set_brush(s, h))
+        self.inspector.brush_changed.connect(lambda _s, _h: self._show_brush_cursor())
         # pulled weights or a new models folder change which engines the Inspector offers
         self.models_panel.refreshed.connect(self.inspector.object_panel.refresh_engines)
 
@@ -42,6 +43,13 @@ class WindowWorkMixin:
         self.viewport.alt_pans = name != "point"  # Alt-click is a background point
         self.tool_label.setText(f"Tool: {name.capitalize()}")
         self.inspector.show_tool(name)
+        self._show_brush_cursor()
+
+    def _show_brush_cursor(self: QtMainWindow) -> None:
+        """The brush and eraser outline their size (and hardness) at the pointer."""
+        tools = self.tools
+        brush = tools.name in ("brush", "eraser")
+        self.viewport.set_brush_cursor(tools.brush_size if brush else None, tools.brush_hardness)
 
     def _object_changed(self: QtMainWindow, obj_id: str) -> None:
         self.tools.set_object(obj_id)
