@@ -6,6 +6,7 @@ the overlay shows."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from tests.app import test_session as ts
@@ -161,3 +162,37 @@ def test_select_tool_clicks_pick_the_object_as_the_overlay_shows_it(qtbot, main_
     click_widget(qtbot, win, 37, 21)  # inside B's raw mask, eroded away on screen
     assert win.layers.current_id() == a
     assert stack.index == index + 2  # picking is not an edit
+
+
+def test_w_grabs_a_point_within_a_fixed_screen_distance_at_any_zoom(qtbot, main_window):
+    win = main_window
+    vp = win.viewport
+    doc, stack = win.project.doc, win.project.stack
+    frame = win.tools.ctx.frame
+    obj = win.layers.add_object("Hero")
+    stack.push(AddPromptCommand(doc, obj, frame, "point", (30, 18, 1)))
+    use_tool(win, "move")
+    left = Qt.MouseButton.LeftButton
+    for zoom_steps in (0, 3):  # as fitted, then zoomed in (wheel-free: the view's own zoom)
+        for _ in range(zoom_steps):
+            vp.view.zoom_at(1.25, vp.width() / 2, vp.height() / 2)
+        vp._view_changed()
+        assert win.tools.ctx.options["pick_radius"] == pytest.approx(8 / vp.view.zoom)
+        x, y, _label = doc.prompts(obj, frame).points[0]
+        wx, wy = vp.view.image_to_widget(x, y)
+        near = QPoint(round(wx) + 6, round(wy))  # 6 screen px right of the point: grabbed
+        qtbot.mousePress(vp, left, pos=near)
+        qtbot.mouseMove(vp, near + QPoint(0, 20))
+        qtbot.mouseRelease(vp, left, pos=near + QPoint(0, 20))
+        moved = doc.prompts(obj, frame).points[0]
+        assert moved[1] == pytest.approx(y + 20 / vp.view.zoom, abs=1 / vp.view.zoom)
+        assert stack.undo_text == "Move Point"
+    qtbot.waitUntil(lambda: not win._seg_wanted, timeout=20000)  # (the re-segmentation)
+    index = stack.index
+    x, y, _label = doc.prompts(obj, frame).points[0]
+    wx, wy = vp.view.image_to_widget(x, y)
+    far = QPoint(round(wx) + 12, round(wy))  # 12 screen px away: not the point (empty mask)
+    qtbot.mousePress(vp, left, pos=far)
+    qtbot.mouseRelease(vp, left, pos=far + QPoint(0, 20))
+    assert doc.prompts(obj, frame).points[0] == (x, y, 1) and stack.index == index
+    assert "empty" in win.statusBar().currentMessage()

@@ -23,6 +23,7 @@ from ultimate_roto.core.tools import (
 )
 
 PROMPT_TOOLS = ("point", "box", "move")
+PICK_RADIUS_PX = 8.0  # how near (screen pixels) a press grabs a prompt point, corner or edge
 TRANSFORM_TOOLS = (RotateTool, ScaleTool)
 _BUTTONS = {
     Qt.MouseButton.LeftButton.value: "left",
@@ -68,6 +69,7 @@ class QtToolController(QObject):
         self._index_at_press = -2  # stack index when the current stroke began
         self.brush_hardness = 0.8
         self.driver: ToolDriver | None = None
+        self.view_zoom = 1.0  # viewport zoom (screen px per image px) for the pick radius
         self._edited: set[tuple[str, int]] = set()
         self._doc: Document | None = None
 
@@ -78,6 +80,7 @@ class QtToolController(QObject):
             self._doc.events.prompts_changed.disconnect(self._prompts_changed)
         self._doc = doc
         self.ctx = ToolContext(doc, stack) if doc is not None and stack is not None else None
+        self.set_view_zoom(self.view_zoom)
         if doc is not None:
             doc.events.prompts_changed.connect(self._prompts_changed)
         self.driver = None
@@ -91,6 +94,12 @@ class QtToolController(QObject):
         if self.ctx is not None and self.ctx.frame != frame:
             self.cancel()
             self.ctx.frame = frame
+
+    def set_view_zoom(self, zoom: float) -> None:
+        """The viewport zoom: the move tool grabs within :data:`PICK_RADIUS_PX` on screen."""
+        self.view_zoom = max(float(zoom), 1e-6)
+        if self.ctx is not None:
+            self.ctx.options["pick_radius"] = PICK_RADIUS_PX / self.view_zoom
 
     def set_tool(self, name: str) -> None:
         self.cancel()

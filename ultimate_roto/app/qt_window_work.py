@@ -27,6 +27,7 @@ class WindowWorkMixin:
         v.image_pressed.connect(tools.pressed)
         v.image_dragged.connect(tools.dragged)
         v.image_released.connect(tools.released)
+        v.view_changed.connect(tools.set_view_zoom)
         tools.prompts_edited.connect(self.segment_object)
         tools.mask_corrected.connect(self._mask_corrected)
         tools.drag_finished.connect(self._apply_parked_masks)

@@ -121,6 +121,15 @@ def test_pressing_away_from_prompts_moves_the_mask_and_its_prompts_in_one_step()
     assert not doc.modified
 
 
+def test_the_pick_radius_comes_from_the_context_options() -> None:
+    ctx = make_ctx()
+    ctx.doc.add_prompt(ctx.obj_id, 4, "point", (50, 50, 1))
+    tool = MoveTool(ctx)
+    assert tool.pick(55, 50) == 0  # 5 px: within the default 8
+    ctx.options["pick_radius"] = 2.0  # zoomed in 4x: 8 screen px are 2 image px
+    assert tool.pick(55, 50) is None and tool.pick(51.5, 50) == 0
+
+
 def test_moving_an_empty_mask_says_so_and_records_nothing() -> None:
     ctx = make_ctx()
     tool = MoveTool(ctx)

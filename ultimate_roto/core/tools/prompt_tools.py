@@ -87,12 +87,19 @@ class MoveTool(Tool):
     """
 
     name = "move"
-    pick_radius = 8.0
+    default_pick_radius = 8.0
 
     def __init__(self, ctx: ToolContext) -> None:
         super().__init__(ctx)
         self.mode: str | None = None
         self.mask_tool = MoveMaskTool(ctx)
+
+    @property
+    def pick_radius(self) -> float:
+        """How near (image pixels) a press must be to grab a point, corner, edge or handle:
+        ``ctx.options["pick_radius"]`` (the GUI sets a fixed size on screen, so it follows
+        the zoom), else :attr:`default_pick_radius`."""
+        return float(self.ctx.options.get("pick_radius", self.default_pick_radius))
 
     @property
     def message(self) -> str:
