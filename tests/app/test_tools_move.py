@@ -188,11 +188,16 @@ def test_w_grabs_a_point_within_a_fixed_screen_distance_at_any_zoom(qtbot, main_
         assert moved[1] == pytest.approx(y + 20 / vp.view.zoom, abs=1 / vp.view.zoom)
         assert stack.undo_text == "Move Point"
     qtbot.waitUntil(lambda: not win._seg_wanted, timeout=20000)  # (the re-segmentation)
+    block = np.zeros((36, 64), np.uint8)
+    block[5:30, 10:50] = 255
+    stack.push(SetMaskCommand(doc, obj, frame, block))
     index = stack.index
     x, y, _label = doc.prompts(obj, frame).points[0]
     wx, wy = vp.view.image_to_widget(x, y)
-    far = QPoint(round(wx) + 12, round(wy))  # 12 screen px away: not the point (empty mask)
+    far = QPoint(round(wx) + 12, round(wy))  # 12 screen px away: not the point …
+    down = QPoint(0, round(3 * vp.view.zoom))
     qtbot.mousePress(vp, left, pos=far)
-    qtbot.mouseRelease(vp, left, pos=far + QPoint(0, 20))
-    assert doc.prompts(obj, frame).points[0] == (x, y, 1) and stack.index == index
-    assert "empty" in win.statusBar().currentMessage()
+    qtbot.mouseMove(vp, far + down)
+    qtbot.mouseRelease(vp, left, pos=far + down)
+    assert stack.index == index + 1 and stack.undo_text == "Move Mask"  # … but the mask
+    assert doc.prompts(obj, frame).points[0] == (x, y + 3, 1)  # which the point follows
