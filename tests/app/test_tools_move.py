@@ -201,3 +201,23 @@ def test_w_grabs_a_point_within_a_fixed_screen_distance_at_any_zoom(qtbot, main_
     qtbot.mouseRelease(vp, left, pos=far + down)
     assert stack.index == index + 1 and stack.undo_text == "Move Mask"  # … but the mask
     assert doc.prompts(obj, frame).points[0] == (x, y + 3, 1)  # which the point follows
+
+
+def test_w_on_a_box_corner_resizes_it_in_one_step_with_its_new_mask(qtbot, session):
+    win = session
+    first = win.session.info.first_frame
+    obj = win.layers.add_object("Disc")
+    doc, stack = win.project.doc, win.project.stack
+    use_tool(win, "box")
+    drag(win, [(30, 30), (60, 90), (90, 100)])  # a box over the disc, cutting off its right
+    qtbot.waitUntil(lambda: doc.masks.has(obj, first) and not win._seg_wanted, timeout=20000)
+    index, before = stack.index, doc.mask(obj, first).copy()
+    use_tool(win, "move")
+    drag(win, [(89, 99), (100, 100), (110, 104)])  # the bottom right corner
+    assert doc.prompts(obj, first).boxes == [(30.0, 30.0, 110.0, 104.0)]
+    qtbot.waitUntil(lambda: not win._seg_wanted, timeout=20000)
+    assert stack.index == index + 1 and stack.undo_text == "Move Box"
+    assert doc.mask(obj, first)[64, 96] > 127 and before[64, 96] == 0  # the disc's right
+    stack.undo()
+    assert doc.prompts(obj, first).boxes == [(30.0, 30.0, 90.0, 100.0)]
+    assert np.array_equal(doc.mask(obj, first), before)
