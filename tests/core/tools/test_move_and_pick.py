@@ -130,6 +130,16 @@ def test_the_pick_radius_comes_from_the_context_options() -> None:
     assert tool.pick(55, 50) is None and tool.pick(51.5, 50) == 0
 
 
+def test_shift_keeps_a_mask_move_to_one_axis() -> None:
+    ctx = make_ctx()
+    mask = square(20, 30, 50, 60)
+    ctx.doc.set_mask(ctx.obj_id, 4, mask)
+    run_tool(MoveTool(ctx), [press(30, 40), move(45, 44, "shift"), release(52, 46, "shift")])
+    assert np.array_equal(ctx.doc.mask(ctx.obj_id, 4), np.roll(mask, 22, axis=1))
+    run_tool(MoveTool(ctx), [press(55, 45), release(57, 35, "shift")])
+    assert np.array_equal(ctx.doc.mask(ctx.obj_id, 4), np.roll(mask, (-10, 22), axis=(0, 1)))
+
+
 def test_moving_an_empty_mask_says_so_and_records_nothing() -> None:
     ctx = make_ctx()
     tool = MoveTool(ctx)

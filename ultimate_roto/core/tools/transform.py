@@ -77,6 +77,7 @@ class _MaskTransformTool(Tool):
     def __init__(self, ctx: ToolContext) -> None:
         super().__init__(ctx)
         self.message = ""  # why the last press did nothing (for the status bar)
+        self.modifiers: frozenset[str] = frozenset()  # of the event being handled
 
     def matrix(
         self, centre: tuple[float, float], start: tuple[float, float], cur: tuple[float, float]
@@ -104,6 +105,7 @@ class _MaskTransformTool(Tool):
         try:
             while True:
                 event = yield
+                self.modifiers = event.modifiers
                 m = self.matrix(centre, start, (event.x, event.y))
                 warped = warp_mask(before, m)
                 box = union_bbox(src_box, nonzero_bbox(warped))
@@ -180,10 +182,14 @@ class ScaleTool(_MaskTransformTool):
 
 class MoveMaskTool(_MaskTransformTool):
     """W (away from a prompt): translate the mask by the drag, rounded to whole pixels so
-    the edges stay exactly as they were (no resampling blur)."""
+    the edges stay exactly as they were (no resampling blur); Shift keeps to the axis the
+    drag is mostly along."""
 
     name = "move"
     label = "Move Mask"
 
     def matrix(self, centre, start, cur):  # type: ignore[no-untyped-def]
-        return translation(round(cur[0] - start[0]), round(cur[1] - start[1]))
+        dx, dy = cur[0] - start[0], cur[1] - start[1]
+        if "shift" in self.modifiers:
+            dx, dy = (dx, 0.0) if abs(dx) >= abs(dy) else (0.0, dy)
+        return translation(round(dx), round(dy))
