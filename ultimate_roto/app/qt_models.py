@@ -58,6 +58,7 @@ class QtModelsPanel(QWidget):
     """One row per catalogue model; Verify/Pull run as jobs, results in the message line."""
 
     message_changed = Signal(str)
+    refreshed = Signal()  # the models were looked up again: engine availability may differ
 
     def __init__(self, jobs: QtJobManager, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -115,6 +116,7 @@ class QtModelsPanel(QWidget):
                 self.tree.setCurrentItem(item)
         self.folder.setText(f"Models folder: {models.models_dir()}")
         self._selection_changed()
+        self.refreshed.emit()
 
     def row(self, model_id: str) -> QTreeWidgetItem | None:
         for i in range(self.tree.topLevelItemCount()):

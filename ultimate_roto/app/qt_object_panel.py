@@ -18,9 +18,18 @@ from PySide6.QtWidgets import (
 )
 
 from ultimate_roto.app.qt_project import QtProject
+from ultimate_roto.core.commands import SetObjectPropertyCommand
 
 ENGINE_TASKS = ("segment", "propagate", "refine")
 REFINE_METHODS = ("auto", "cf", "guided")
+# the undo label of each mask-ops field ("Set Disc Dilate")
+OPS_LABELS = {
+    "dilate_px": "Dilate",
+    "erode_px": "Erode",
+    "feather_px": "Feather",
+    "band": "Refine Band",
+    "method": "Refine Method",
+}
 
 
 def engine_choices(task: str) -> list[tuple[str, str]]:
@@ -55,15 +64,16 @@ class QtObjectPanel(QWidget):
         form.addRow("Colour", self.colour)
         for task in ENGINE_TASKS:
             combo = QComboBox(self)
-            for label, engine_id in engine_choices(task):
-                combo.addItem(label, engine_id)
             combo.currentIndexChanged.connect(lambda _i, t=task: self._engine_changed(t))
             self.engines[task] = combo
             form.addRow(task.capitalize(), combo)
+        self.refresh_engines()
         self.dilate = self._spin(QSpinBox(self), 0, 200, " px", "dilate_px")
         self.erode = self._spin(QSpinBox(self), 0, 200, " px", "erode_px")
         self.feather = self._spin(QDoubleSpinBox(self), 0.0, 200.0, " px", "feather_px")
-        self.refine_band = self._spin(QDoubleSpinBox(self), 1.0, 100.0, " px", "band")
+        # 0 (the minimum) = no band set: the refine engine's own default applies
+        self.refine_band = self._spin(QDoubleSpinBox(self), 0.0, 100.0, " px", "band")
+        self.refine_band.setSpecialValueText("Engine default")
         self.refine_method = QComboBox(self)
         self.refine_method.addItems(list(REFINE_METHODS))
         self.refine_method.currentTextChanged.connect(lambda _t: self._ops_changed("method"))
@@ -96,20 +106,53 @@ class QtObjectPanel(QWidget):
             self.name.setText(obj.name)
             self.colour.setStyleSheet(f"background-color: rgb{tuple(obj.color)};")
             self.colour.setText(QColor(*obj.color).name())
-            for task, combo in self.engines.items():
-                index = combo.findData(obj.engines.get(task, "auto"))
-                combo.setCurrentIndex(max(0, index))
+            for task in ENGINE_TASKS:
+                self._show_engine(task, obj.engines.get(task, "auto"))
             ops = obj.mask_ops
             self.dilate.setValue(ops.dilate_px)
             self.erode.setValue(ops.erode_px)
             self.feather.setValue(ops.feather_px)
-            self.refine_band.setValue(float(ops.refine.get("band", 10.0)))
+            self.refine_band.setValue(float(ops.refine.get("band", 0.0)))
             self.refine_method.setCurrentText(str(ops.refine.get("method", "auto")))
         finally:
             self._updating = False
 
     def refresh(self) -> None:
         self.show_object(self.project, self.obj_id)
+
+    def refresh_engines(self) -> None:
+        """Refill the engine combos from the registry (after models were pulled, the models
+        folder changed or engines were registered); the object's choices stay selected."""
+        was, self._updating = self._updating, True
+        try:
+            for task, combo in self.engines.items():
+                combo.clear()
+                for label, engine_id in engine_choices(task):
+                    combo.addItem(label, engine_id)
+        finally:
+            self._updating = was
+        self.refresh()
+
+    def _show_engine(self, task: str, engine_id: str) -> None:
+        """Select ``engine_id`` in the task's combo; an id the registry does not know (a
+        project from another install, a plug-in that is gone) is shown as "<id> (not
+        available)" rather than passed off as Auto, and stays chosen until the user picks
+        another engine."""
+        combo = self.engines[task]
+        for i in reversed(range(combo.count())):  # an earlier object's unknown id
+            if combo.itemData(i, Qt.ItemDataRole.UserRole + 1):
+                combo.removeItem(i)
+        index = combo.findData(engine_id)
+        if index < 0:
+            combo.addItem(f"{engine_id} (not available)", engine_id)
+            index = combo.count() - 1
+            combo.setItemData(index, True, Qt.ItemDataRole.UserRole + 1)
+            combo.setItemData(
+                index,
+                f"'{engine_id}' is not a registered {task} engine here",
+                Qt.ItemDataRole.ToolTipRole,
+            )
+        combo.setCurrentIndex(index)
 
     # -- view → commands -------------------------------------------------------------------
     def _editable(self) -> bool:
@@ -139,27 +182,47 @@ class QtObjectPanel(QWidget):
     def _engine_changed(self, task: str) -> None:
         if not self._editable():
             return
-        engines = dict(self.project.doc.object(self.obj_id).engines)
+        obj = self.project.doc.object(self.obj_id)
+        engines = dict(obj.engines)
         chosen = self.engines[task].currentData()
         if chosen == "auto":
             engines.pop(task, None)
         else:
             engines[task] = chosen
-        self.project.set_property(self.obj_id, "engines", engines)
+        if engines != obj.engines:
+            label = f"Set {obj.name} {task.capitalize()} Engine"
+            self._push("engines", engines, label)
 
     def _ops_changed(self, field: str) -> None:
+        """Write only ``field`` (the widget that changed): the others keep their values,
+        unset refine options stay unset (the engine's own default applies)."""
         if not self._editable():
             return
-        ops = self.project.doc.object(self.obj_id).mask_ops
-        refine = dict(ops.refine)
-        refine["band"] = float(self.refine_band.value())
-        refine["method"] = self.refine_method.currentText()
-        new = replace(
-            ops,
-            dilate_px=int(self.dilate.value()),
-            erode_px=int(self.erode.value()),
-            feather_px=float(self.feather.value()),
-            refine=refine,
-        )
+        obj = self.project.doc.object(self.obj_id)
+        ops = obj.mask_ops
+        if field in ("band", "method"):
+            refine = dict(ops.refine)
+            value = (
+                float(self.refine_band.value())
+                if field == "band"
+                else self.refine_method.currentText()
+            )
+            if value in (0.0, "auto"):  # the special "Engine default" / "auto": unset
+                refine.pop(field, None)
+            else:
+                refine[field] = value
+            new = replace(ops, refine=refine)
+        else:
+            widget = {"dilate_px": self.dilate, "erode_px": self.erode, "feather_px": self.feather}
+            kind = float if field == "feather_px" else int
+            new = replace(ops, **{field: kind(widget[field].value())})
         if new != ops:
-            self.project.set_property(self.obj_id, "mask_ops", new, merge=("mask_ops", field))
+            label = f"Set {obj.name} {OPS_LABELS[field]}"
+            self._push("mask_ops", new, label, merge=(self.obj_id, "mask_ops", field))
+
+    def _push(self, field: str, value: object, label: str, merge: object = None) -> None:
+        """One SetObjectPropertyCommand with a readable label (spins merge by ``merge``)."""
+        project = self.project
+        cmd = SetObjectPropertyCommand(project.doc, self.obj_id, field, value, merge_id=merge)
+        cmd.text = label
+        project.stack.push(cmd)

@@ -19,9 +19,11 @@ from ultimate_roto.core.tools import (
     ToolContext,
     ToolDriver,
     ToolEvent,
+    pick_object,
 )
 
 PROMPT_TOOLS = ("point", "box", "move")
+PICK_RADIUS_PX = 8.0  # how near (screen pixels) a press grabs a prompt point, corner or edge
 TRANSFORM_TOOLS = (RotateTool, ScaleTool)
 _BUTTONS = {
     Qt.MouseButton.LeftButton.value: "left",
@@ -45,13 +47,16 @@ def tool_event(kind: str, x: float, y: float, buttons: int, modifiers: int) -> T
 class QtToolController(QObject):
     """Owns the ToolContext and the tools; the window feeds it viewport events.
 
-    Signals: ``prompts_edited(obj_id, frame)`` after a tool changed prompts (the window then
-    re-segments), ``object_picked(obj_id)`` from the select tool, ``preview_changed()`` while
-    a box is dragged, ``message(text)`` for the status bar.
+    Signals: ``prompts_edited(obj_id, frame)`` once a drag that changed prompts has ended
+    (the window then re-segments: never mid-drag), ``mask_corrected(obj_id, frame)`` after a
+    brush/eraser/transform/mask-move edit, ``drag_finished()`` last of all when a drag ends,
+    ``object_picked(obj_id)`` from the select tool, ``preview_changed()`` while a box is
+    dragged, ``message(text)`` for the status bar.
     """
 
     prompts_edited = Signal(str, int)
     mask_corrected = Signal(str, int)  # a brush/eraser/transform edit finished (obj, frame)
+    drag_finished = Signal()  # a drag ended (released or cancelled): deferred work may run
     object_picked = Signal(str)
     preview_changed = Signal()
     message = Signal(str)
@@ -64,6 +69,7 @@ class QtToolController(QObject):
         self._index_at_press = -2  # stack index when the current stroke began
         self.brush_hardness = 0.8
         self.driver: ToolDriver | None = None
+        self.view_zoom = 1.0  # viewport zoom (screen px per image px) for the pick radius
         self._edited: set[tuple[str, int]] = set()
         self._doc: Document | None = None
 
@@ -74,6 +80,7 @@ class QtToolController(QObject):
             self._doc.events.prompts_changed.disconnect(self._prompts_changed)
         self._doc = doc
         self.ctx = ToolContext(doc, stack) if doc is not None and stack is not None else None
+        self.set_view_zoom(self.view_zoom)
         if doc is not None:
             doc.events.prompts_changed.connect(self._prompts_changed)
         self.driver = None
@@ -87,6 +94,12 @@ class QtToolController(QObject):
         if self.ctx is not None and self.ctx.frame != frame:
             self.cancel()
             self.ctx.frame = frame
+
+    def set_view_zoom(self, zoom: float) -> None:
+        """The viewport zoom: the move tool grabs within :data:`PICK_RADIUS_PX` on screen."""
+        self.view_zoom = max(float(zoom), 1e-6)
+        if self.ctx is not None:
+            self.ctx.options["pick_radius"] = PICK_RADIUS_PX / self.view_zoom
 
     def set_tool(self, name: str) -> None:
         self.cancel()
@@ -103,19 +116,26 @@ class QtToolController(QObject):
             if not 0.0 <= hardness <= 1.0:
                 raise ValueError(f"brush hardness must be within 0..1, got {hardness}")
             self.brush_hardness = float(hardness)
-        if self.name in ("brush", "eraser"):
-            self.driver = None
+        # a stroke in progress keeps its settings (re-creating the tool mid-stroke would leave
+        # its live pixels in the document with no command); the next press takes the new ones
 
     def box_preview(self) -> tuple[float, float, float, float] | None:
         tool = self.driver.tool if self.driver is not None else None
         return tool.preview if isinstance(tool, BoxPromptTool) else None
+
+    @property
+    def dragging(self) -> bool:
+        """True while a tool drag is in progress (between press and release)."""
+        return self.driver is not None and self.driver.active
 
     def cancel(self) -> bool:
         """Abort the drag in progress (the core tool puts back what it changed); True if one
         was."""
         if self.driver is not None and self.driver.active:
             self.driver.cancel()
+            self._edited.clear()  # whatever moved live was put back: nothing to re-segment
             self.preview_changed.emit()
+            self.drag_finished.emit()
             return True
         return False
 
@@ -145,6 +165,9 @@ class QtToolController(QObject):
             return
         if self.driver is None:
             self.driver = ToolDriver(self._make_tool(ctx))
+        tool = self.driver.tool
+        if isinstance(tool, BrushTool):  # (the eraser too) the settings as they are now
+            tool.size, tool.hardness = self.brush_size, self.brush_hardness
         self._handle(tool_event("press", x, y, buttons, modifiers))
 
     def dragged(self, x: float, y: float, buttons: int, modifiers: int) -> None:
@@ -157,32 +180,39 @@ class QtToolController(QObject):
 
     def _handle(self, event: ToolEvent) -> None:
         assert self.driver is not None
-        self._edited.clear()
+        ctx = self.ctx
+        if event.type == "press":
+            self._edited.clear()
+            self._index_at_press = ctx.stack.index if ctx is not None else -2
         try:
             self.driver.handle(event)
         except RotoError as exc:  # a rejected edit: say why, keep the session
             self.driver.cancel()
+            self._edited.clear()
             self.message.emit(str(exc))
         tool = self.driver.tool
         if isinstance(tool, BoxPromptTool):
             self.preview_changed.emit()
-        if isinstance(tool, TRANSFORM_TOOLS):
-            if event.type == "press" and getattr(tool, "message", ""):
-                self.message.emit(tool.message)  # empty mask: nothing to transform
-            # the prompts followed the mask: keep the transformed mask, no re-segmentation
-            self._edited.clear()
-        for obj_id, frame in sorted(self._edited):
-            self.prompts_edited.emit(obj_id, frame)
-        ctx = self.ctx
-        if ctx is None or not isinstance(tool, (BrushTool, EraserTool, *TRANSFORM_TOOLS)):
-            return
-        if event.type == "press":
-            self._index_at_press = ctx.stack.index
-        elif event.type == "release" and ctx.obj_id and ctx.stack.index == self._index_at_press + 1:
+        mask_edit = _edits_mask(tool)
+        if event.type == "press" and mask_edit and getattr(tool, "message", ""):
+            self.message.emit(tool.message)  # empty mask: nothing to transform
+        if self.driver.active:
+            return  # mid-drag: segmentation and keyframing wait for the release
+        edited, self._edited = sorted(self._edited), set()
+        if not mask_edit:  # (a mask edit moved the prompts with the mask: keep its mask)
+            for obj_id, frame in edited:
+                self.prompts_edited.emit(obj_id, frame)
+        if (
+            mask_edit
+            and ctx is not None
+            and ctx.obj_id
+            and ctx.stack.index == self._index_at_press + 1
+        ):
             self.mask_corrected.emit(ctx.obj_id, ctx.frame)  # exactly one edit was pushed
+        self.drag_finished.emit()
 
     def _prompts_changed(self, obj_id: str, frame: int) -> None:
-        if self.driver is not None:
+        if self.driver is not None and self.driver.active:
             self._edited.add((obj_id, frame))
 
     def _make_tool(self, ctx: ToolContext) -> Tool:
@@ -202,19 +232,22 @@ class QtToolController(QObject):
         return tools[self.name](ctx)
 
     def _pick(self, x: float, y: float) -> None:
-        """Select tool: the top-most visible object covering the pixel becomes current."""
+        """Select tool: the top-most visible object covering the pixel as the overlay shows it
+        (grow/shrink and feather applied) becomes current."""
         ctx = self.ctx
         assert ctx is not None
         if not ctx.inside(x, y):
             return
-        for obj in reversed(ctx.doc.objects):
-            if (
-                obj.visible
-                and ctx.doc.mask_region(
-                    obj.id, ctx.frame, (int(x), int(y), int(x) + 1, int(y) + 1)
-                )[0, 0]
-                >= 128
-            ):
-                self.object_picked.emit(obj.id)
-                return
-        self.message.emit(f"no object under ({x:.0f}, {y:.0f}) on frame {ctx.frame}")
+        obj_id = pick_object(ctx.doc, ctx.frame, x, y)
+        if obj_id is not None:
+            self.object_picked.emit(obj_id)
+        else:
+            self.message.emit(f"no object under ({x:.0f}, {y:.0f}) on frame {ctx.frame}")
+
+
+def _edits_mask(tool: Tool) -> bool:
+    """True for the tools whose drag edits the mask (brush, eraser, rotate, scale and the
+    move tool when it moved the mask, not a prompt)."""
+    if isinstance(tool, MoveTool):
+        return tool.mode == "mask"
+    return isinstance(tool, (BrushTool, *TRANSFORM_TOOLS))

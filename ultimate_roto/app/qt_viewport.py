@@ -200,7 +200,7 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
             return
         self._upload()
         self._draw_quad()
-        if self.points or self.boxes or self.box_preview:
+        if self.has_overlay():  # prompts, boxes, the brush outline
             painter = QPainter(self)  # after the GL state is unbound (see _draw_quad)
             self.paint_prompts(painter)
             painter.end()

@@ -48,6 +48,9 @@ class ViewportMixin:
         self.points: list[tuple[float, float, int]] = []  # prompt clicks of the current object
         self.boxes: list[tuple[float, float, float, float]] = []
         self.box_preview: tuple[float, float, float, float] | None = None
+        self.brush_diameter: float | None = None  # image px; None: no brush outline
+        self.brush_hardness = 1.0
+        self._hover: QPointF | None = None  # the pointer (widget px) while over the view
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(160, 120)
@@ -158,9 +161,34 @@ class ViewportMixin:
         self.box_preview = tuple(preview) if preview is not None else None
         self.update()
 
+    def set_brush_cursor(self, diameter: float | None, hardness: float = 1.0) -> None:
+        """Outline a brush of ``diameter`` image pixels at the pointer (a dashed inner ring
+        where the ``hardness`` falloff begins); None hides it."""
+        self.brush_diameter = None if diameter is None else float(diameter)
+        self.brush_hardness = min(max(float(hardness), 0.0), 1.0)
+        self._set_tool_cursor()
+        self.update()
+
+    def brush_ring(self) -> tuple[float, float, float] | None:
+        """``(x, y, radius)`` in widget pixels of the brush outline, None when none is shown."""
+        if self.brush_diameter is None or self._hover is None or self._pan_from is not None:
+            return None
+        return self._hover.x(), self._hover.y(), self.brush_diameter / 2.0 * self.view.zoom
+
+    def has_overlay(self) -> bool:
+        """True when :meth:`paint_prompts` has something to draw."""
+        return bool(self.points or self.boxes or self.box_preview or self.brush_ring())
+
+    def _set_tool_cursor(self) -> None:
+        if self.brush_diameter is None:
+            self.unsetCursor()
+        else:
+            self.setCursor(Qt.CursorShape.CrossCursor)
+
     def paint_prompts(self, painter: QPainter) -> None:
-        """Draw prompt points (green = foreground, red = background) and boxes."""
-        if not (self.points or self.boxes or self.box_preview):
+        """Draw prompt points (green = foreground, red = background), boxes and the brush
+        outline."""
+        if not self.has_overlay():
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         for box, dashed in [(b, False) for b in self.boxes] + [(self.box_preview, True)]:
@@ -184,7 +212,27 @@ class ViewportMixin:
             painter.drawLine(QPointF(wx - 2.5, wy), QPointF(wx + 2.5, wy))
             if label:
                 painter.drawLine(QPointF(wx, wy - 2.5), QPointF(wx, wy + 2.5))
+        self._paint_brush_ring(painter)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+
+    def _paint_brush_ring(self, painter: QPainter) -> None:
+        ring = self.brush_ring()
+        if ring is None:
+            return
+        x, y, r = ring
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for colour, width, radius in (
+            (QColor(0, 0, 0, 160), 3.0, r),
+            (QColor(255, 255, 255), 1.2, r),
+        ):
+            painter.setPen(QPen(colour, width))
+            painter.drawEllipse(QPointF(x, y), radius, radius)
+        inner = r * self.brush_hardness
+        if 2.0 < inner < r - 2.0:  # where the soft edge begins
+            pen = QPen(QColor(255, 255, 255, 150), 1.0)
+            pen.setStyle(Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            painter.drawEllipse(QPointF(x, y), inner, inner)
 
     # -- display ---------------------------------------------------------------------------
     def set_exposure(self, stops: float) -> None:
@@ -260,6 +308,9 @@ class ViewportMixin:
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         p = event.position()
+        self._hover = QPointF(p)
+        if self.brush_diameter is not None:
+            self.update()  # the brush outline follows the pointer
         if self._pan_from is not None:
             d = p - self._pan_from
             self._pan_from = p
@@ -272,10 +323,16 @@ class ViewportMixin:
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._pan_from is not None:
             self._pan_from = None
-            self.unsetCursor()
+            self._set_tool_cursor()
         elif self._tool_button and event.button() == Qt.MouseButton.LeftButton:
             self._tool_button = False
             self._emit_tool(self.image_released, event)
+
+    def leaveEvent(self, event) -> None:  # noqa: N802
+        super().leaveEvent(event)
+        self._hover = None
+        if self.brush_diameter is not None:
+            self.update()
 
     def _emit_tool(self, signal, event: QMouseEvent) -> None:
         x, y = self.view.widget_to_image(event.position().x(), event.position().y())

@@ -27,18 +27,30 @@ class WindowWorkMixin:
         v.image_pressed.connect(tools.pressed)
         v.image_dragged.connect(tools.dragged)
         v.image_released.connect(tools.released)
+        v.view_changed.connect(tools.set_view_zoom)
         tools.prompts_edited.connect(self.segment_object)
         tools.mask_corrected.connect(self._mask_corrected)
+        tools.drag_finished.connect(self._apply_parked_masks)
         tools.object_picked.connect(self.layers.select)
         tools.preview_changed.connect(self._show_prompts)
         tools.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.inspector.brush_changed.connect(lambda s, h: tools.set_brush(s, h))
+        self.inspector.brush_changed.connect(lambda _s, _h: self._show_brush_cursor())
+        # pulled weights or a new models folder change which engines the Inspector offers
+        self.models_panel.refreshed.connect(self.inspector.object_panel.refresh_engines)
 
     def _tool_changed(self: QtMainWindow, name: str) -> None:
         self.tools.set_tool(name)
         self.viewport.alt_pans = name != "point"  # Alt-click is a background point
         self.tool_label.setText(f"Tool: {name.capitalize()}")
         self.inspector.show_tool(name)
+        self._show_brush_cursor()
+
+    def _show_brush_cursor(self: QtMainWindow) -> None:
+        """The brush and eraser outline their size (and hardness) at the pointer."""
+        tools = self.tools
+        brush = tools.name in ("brush", "eraser")
+        self.viewport.set_brush_cursor(tools.brush_size if brush else None, tools.brush_hardness)
 
     def _object_changed(self: QtMainWindow, obj_id: str) -> None:
         self.tools.set_object(obj_id)
@@ -57,6 +69,7 @@ class WindowWorkMixin:
         self.segmenter.failed.connect(self._segment_failed)
         self._seg_wanted: dict[tuple[str, int], int] = {}
         self._seg_prompt: dict[tuple[str, int], object] = {}  # the click's command, to merge
+        self._seg_parked: list[tuple] = []  # results that landed during a tool drag
 
     def _stop_segmenter(self: QtMainWindow) -> None:
         if self.segmenter is not None:
@@ -97,6 +110,9 @@ class WindowWorkMixin:
     ) -> None:
         if self._seg_wanted.get((obj_id, frame)) != req or self.project is None:
             return  # superseded by a newer click, or the project changed
+        if self.tools.dragging:  # never under a drag: it would split the drag's undo step
+            self._seg_parked.append((req, obj_id, frame, mask, seconds))
+            return
         del self._seg_wanted[(obj_id, frame)]
         prompt_cmd = self._seg_prompt.pop((obj_id, frame), None)
         doc, stack = self.project.doc, self.project.stack
@@ -116,6 +132,13 @@ class WindowWorkMixin:
                 stack.push(SetKeyframeCommand(doc, obj_id, frame))
         self.statusBar().showMessage(f"mask of {name} on frame {frame} in {seconds:.2f} s", 5000)
         self.repropagate(obj_id, frame)
+
+    def _apply_parked_masks(self: QtMainWindow) -> None:
+        """A drag ended: apply the segmentations that landed during it, unless the drag's
+        own edit asked for a newer one (then they are stale and dropped)."""
+        parked, self._seg_parked = getattr(self, "_seg_parked", []), []
+        for result in parked:
+            self._segmented(*result)
 
     def _mask_corrected(self: QtMainWindow, obj_id: str, frame: int) -> None:
         """A brush/eraser/transform correction makes its frame a keyframe (in the same undo

@@ -11,13 +11,15 @@ from ultimate_roto.core.tools.base import (
     run_tool,
 )
 from ultimate_roto.core.tools.brush import BrushTool, EraserTool, stamp_disc, stamp_segment
+from ultimate_roto.core.tools.pick import pick_object, shown_coverage
 from ultimate_roto.core.tools.prompt_tools import BoxPromptTool, MoveTool, PointPromptTool
-from ultimate_roto.core.tools.transform import RotateTool, ScaleTool
+from ultimate_roto.core.tools.transform import MoveMaskTool, RotateTool, ScaleTool
 
 __all__ = [
     "BoxPromptTool",
     "BrushTool",
     "EraserTool",
+    "MoveMaskTool",
     "MoveTool",
     "PointPromptTool",
     "RotateTool",
@@ -27,9 +29,11 @@ __all__ = [
     "ToolDriver",
     "ToolEvent",
     "move",
+    "pick_object",
     "press",
     "release",
     "run_tool",
+    "shown_coverage",
     "stamp_disc",
     "stamp_segment",
 ]

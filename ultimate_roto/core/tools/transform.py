@@ -1,8 +1,9 @@
-"""Rotate (R) and scale (S) the current object's mask on the current frame.
+"""Rotate (R), scale (S) and move (W) the current object's mask on the current frame.
 
 Press anywhere and drag: the rotate tool turns the mask around its centroid by the angle
 from the press point to the cursor (seen from the centroid); the scale tool scales it
-uniformly by the ratio of the cursor's to the press point's distance from the centroid.
+uniformly by the ratio of the cursor's to the press point's distance from the centroid; the
+move tool translates it by the drag in whole pixels.
 The document mask follows the drag live; the release records ONE undo step (a macro of a
 :class:`SetMaskCommand` and :class:`MovePromptCommand` s so the frame's prompts follow).
 Cancelling the drag restores the pixels.
@@ -45,6 +46,11 @@ def affine_about(centre: tuple[float, float], angle: float = 0.0, scale: float =
     return (a, b, cx - a * cx - b * cy, c, d, cy - c * cx - d * cy)
 
 
+def translation(dx: float, dy: float) -> Matrix:
+    """Forward matrix moving by ``(dx, dy)`` image pixels."""
+    return (1.0, 0.0, float(dx), 0.0, 1.0, float(dy))
+
+
 def apply_matrix(m: Matrix, x: float, y: float) -> tuple[float, float]:
     return (m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5])
 
@@ -71,6 +77,7 @@ class _MaskTransformTool(Tool):
     def __init__(self, ctx: ToolContext) -> None:
         super().__init__(ctx)
         self.message = ""  # why the last press did nothing (for the status bar)
+        self.modifiers: frozenset[str] = frozenset()  # of the event being handled
 
     def matrix(
         self, centre: tuple[float, float], start: tuple[float, float], cur: tuple[float, float]
@@ -98,6 +105,7 @@ class _MaskTransformTool(Tool):
         try:
             while True:
                 event = yield
+                self.modifiers = event.modifiers
                 m = self.matrix(centre, start, (event.x, event.y))
                 warped = warp_mask(before, m)
                 box = union_bbox(src_box, nonzero_bbox(warped))
@@ -170,3 +178,18 @@ class ScaleTool(_MaskTransformTool):
             return affine_about(centre)
         ratio = max(math.hypot(cur[0] - cx, cur[1] - cy) / r0, self.min_scale)
         return affine_about(centre, scale=ratio)
+
+
+class MoveMaskTool(_MaskTransformTool):
+    """W (away from a prompt): translate the mask by the drag, rounded to whole pixels so
+    the edges stay exactly as they were (no resampling blur); Shift keeps to the axis the
+    drag is mostly along."""
+
+    name = "move"
+    label = "Move Mask"
+
+    def matrix(self, centre, start, cur):  # type: ignore[no-untyped-def]
+        dx, dy = cur[0] - start[0], cur[1] - start[1]
+        if "shift" in self.modifiers:
+            dx, dy = (dx, 0.0) if abs(dx) >= abs(dy) else (0.0, dy)
+        return translation(round(dx), round(dy))
