@@ -116,6 +116,7 @@ class QtMainWindow(
         self.inspector_scroll.setWidget(self.inspector)
         self.inspector_scroll.setWidgetResizable(True)
         self.inspector_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.inspector_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.layers = QtLayersPanel(self)
         self.history = QtHistoryPanel(self)
         self.thumbnails = QtThumbnailStrip(self)

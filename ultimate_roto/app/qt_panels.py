@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QSizePolicy,
     QSlider,
     QToolBar,
     QVBoxLayout,
@@ -42,6 +43,17 @@ def _section(text: str, parent: QWidget) -> QLabel:
     return label
 
 
+def compact_combos(root: QWidget, chars: int = 12) -> None:
+    """Let every combo under ``root`` shrink to ``chars`` characters: long entries (OCIO views,
+    an engine's "unavailable: why") stay whole in the popup and the tooltip, and never widen
+    the dock past the screen."""
+    for combo in root.findChildren(QComboBox):
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(chars)
+        combo.currentTextChanged.connect(combo.setToolTip)
+        combo.setToolTip(combo.currentText())
+
+
 class QtInspector(QWidget):
     """Media facts and the viewer's display controls; emits, never reaches into the viewport."""
 
@@ -67,8 +79,7 @@ class QtInspector(QWidget):
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         for key in ("File", "Resolution", "Frame rate", "Frames", "Codec", "Depth", "Colour"):
-            value = QLabel("—", self)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value = self._fact_label()
             self.facts[key] = value
             form.addRow(key, value)
         layout.addLayout(form)
@@ -80,6 +91,16 @@ class QtInspector(QWidget):
         layout.addWidget(self.tool_label)
         layout.addLayout(self._brush_form())
         layout.addStretch(1)
+        compact_combos(self)
+
+    def _fact_label(self) -> QLabel:
+        """A media fact: selectable, and never what sets the dock's width (a long file name
+        is cut at the edge; the tooltip has all of it)."""
+        value = QLabel("—", self)
+        value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        value.setMinimumWidth(40)
+        return value
 
     def _brush_form(self) -> QFormLayout:
         form = QFormLayout()
@@ -123,7 +144,8 @@ class QtInspector(QWidget):
         self.channel = QComboBox(self)
         self.channel.addItems(list(CHANNELS))
         self.channel.currentTextChanged.connect(self.channel_changed)
-        self.linear = QCheckBox("scene-linear input (sRGB encode)", self)
+        self.linear = QCheckBox("scene-linear input", self)
+        self.linear.setToolTip("Treat the frames as scene-linear and sRGB-encode them for display")
         self.linear.toggled.connect(self.linear_changed)
         self.overlay = QCheckBox("show mask overlay", self)
         self.overlay.setChecked(True)
@@ -133,9 +155,9 @@ class QtInspector(QWidget):
         self.opacity.setValue(45)
         self.opacity.valueChanged.connect(lambda v: self.overlay_opacity_changed.emit(v / 100.0))
         self._display_combos()
-        self.depth = QCheckBox("show depth (near warm, far cool)", self)
+        self.depth = QCheckBox("show depth", self)
         self.depth.setToolTip(
-            "The current frame's depth, normalised per shot (0 near, 1 far);\n"
+            "The current frame's depth, near warm, far cool, normalised per shot (0 near, 1 far);\n"
             "Roto > Compute depth makes it for the in/out range"
         )
         self.depth.toggled.connect(self.depth_toggled)
@@ -198,6 +220,7 @@ class QtInspector(QWidget):
         }
         for key, text in values.items():
             self.facts[key].setText(text)
+            self.facts[key].setToolTip(str(info.path) if key == "File" else text)
         self.facts["File"].setToolTip(str(info.path))
 
     def show_channel(self, channel: str) -> None:
