@@ -168,7 +168,7 @@ def install_hooks(probe: Probe, gl: bool) -> None:
         original_display = View._display_image
 
         def display_image(self):
-            new = self.image is not None and self._key[:1] != (id(self.image),)
+            new = self.image is not None and self._frame_dirty
             image = original_display(self)
             if new:
                 probe.event("shown", probe.on_screen)

@@ -8,7 +8,10 @@ import numpy as np
 
 from ultimate_roto.core.media.pixels import to_float32
 
-CHANNELS = ("RGB", "R", "G", "B", "A", "Luminance")
+#: Viewer channels; "Matte" shows the current object's overlay mask as grey (its coverage as
+#: is, with no display transform or overlay: what a comp gets), not a channel of the plate.
+CHANNELS = ("RGB", "R", "G", "B", "A", "Luminance", "Matte")
+MATTE = CHANNELS.index("Matte")
 #: dtypes a frame is displayed in without conversion (uint8: 8-bit sources, float16: deeper)
 TEXTURE_DTYPES = (np.dtype(np.uint8), np.dtype(np.float16), np.dtype(np.float32))
 _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
@@ -97,6 +100,15 @@ def outline(mask: np.ndarray) -> np.ndarray:
     return np.clip(diff, 0.0, 1.0)
 
 
+def matte(mask: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
+    """The "Matte" view: coverage 0..1 as grey RGB (H, W, 3); black without a mask."""
+    if mask is None or mask.shape != shape:
+        return np.zeros((*shape, 3), np.float32)
+    m = mask.astype(np.float32)
+    m = m / np.float32(255.0) if mask.dtype == np.uint8 else np.clip(m, 0.0, 1.0)
+    return np.repeat(m[..., None], 3, axis=2)
+
+
 def display(
     rgba: np.ndarray,
     s: DisplaySettings,
@@ -108,8 +120,13 @@ def display(
 
     ``rgba`` is (H, W, 3|4) float32, or a compact uint8 (read as ``v / 255``, as GL samples an
     RGB8 texture) or float16 frame. ``lut`` (an OCIO display/view) replaces the sRGB encoding;
-    ``depth`` is normalised depth (see ``normalise_depth``) drawn when ``s.depth_visible``."""
+    ``depth`` is normalised depth (see ``normalise_depth``) drawn when ``s.depth_visible``;
+    ``mask`` is coverage 0..1 (or uint8). The channel "Matte" shows ``mask`` alone (``matte``).
+    The outline is the 1:1 case of the shader's (which keeps it one screen pixel wide when
+    zoomed out)."""
     rgba = to_float32(rgba)
+    if s.channel_index == MATTE:
+        return matte(mask, rgba.shape[:2])
     c = rgba[..., :3] * np.float32(2.0**s.exposure)
     idx = s.channel_index
     if idx in (1, 2, 3):

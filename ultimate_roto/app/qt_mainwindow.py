@@ -203,8 +203,9 @@ class QtMainWindow(
         for name, _title, _area in DOCKS:
             self.view_menu.addAction(self.docks[name].toggleViewAction())
         self.view_menu.addSeparator()
-        for action_id in ("view.fit", "view.one_to_one", "view.show_all", "view.toggle_overlay"):
-            self.view_menu.addAction(self.registry.action(action_id))
+        for spec in self.registry.keymap.actions.values():
+            if spec.group == "View":  # fit, 1:1, RGB, matte, overlay
+                self.view_menu.addAction(self.registry.action(spec.id))
         self.view_menu.addSeparator()
         self.view_menu.addAction("&Reset layout", self.reset_layout)
         playback = bar.addMenu("&Playback")
@@ -232,6 +233,10 @@ class QtMainWindow(
         r.connect("view.fit", v.fit)
         r.connect("view.one_to_one", v.one_to_one)
         r.connect("view.show_all", lambda: self.set_channel("RGB"))
+        r.connect(
+            "view.matte",
+            lambda: self.set_channel("RGB" if v.settings.channel == "Matte" else "Matte"),
+        )
         r.connect("view.toggle_overlay", self.toggle_overlay)
         r.connect("tool.cancel", self.tools.cancel_drag)
         r.action("view.fit").setIcon(icon("fit"))

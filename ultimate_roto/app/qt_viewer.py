@@ -58,8 +58,12 @@ class QtViewerPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.viewport, 1)
         layout.addLayout(bottom)
-        self.viewport.view_changed.connect(lambda z: self.zoom.setText(f"{z * 100:.0f}%"))
+        self.viewport.view_changed.connect(self._show_zoom)
         self.viewport.pixel_hovered.connect(self.show_pixel)
+
+    def _show_zoom(self, _zoom: float) -> None:
+        """Zoom in device pixels per image pixel: 1:1 reads 100% on a HiDPI screen too."""
+        self.zoom.setText(f"{self.viewport.device_zoom() * 100:.0f}%")
 
     def show_pixel(self, x: int, y: int, r: float, g: float, b: float, a: float) -> None:
         self.readout.setText(f"x {x:>5}  y {y:>5}    R {r:.4f}  G {g:.4f}  B {b:.4f}  A {a:.4f}")

@@ -225,8 +225,17 @@ class ViewportMixin:
         self._view_changed()
 
     def one_to_one(self) -> None:
+        """One image pixel to one device pixel: zoom 1 / devicePixelRatioF() on HiDPI (the view
+        transform works in the widget's logical pixels), about the widget centre."""
         self.view.one_to_one()
+        ratio = self.devicePixelRatioF()
+        if ratio > 0 and ratio != 1.0:
+            self.view.zoom_at(1.0 / ratio, self.view.widget_w / 2.0, self.view.widget_h / 2.0)
         self._view_changed()
+
+    def device_zoom(self) -> float:
+        """Device pixels per image pixel (1.0 at 1:1; the view's zoom is in logical pixels)."""
+        return self.view.zoom * self.devicePixelRatioF()
 
     def _view_changed(self) -> None:
         self.view_changed.emit(self.view.zoom)
