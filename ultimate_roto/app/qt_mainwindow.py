@@ -244,6 +244,7 @@ class QtMainWindow(
         t.frame_changed.connect(self._user_frame)
         self.thumbnails.frame_activated.connect(self._user_frame)
         pb.frame_changed.connect(self.go_to)
+        v.frame_presented.connect(pb.note_presented)  # actual fps: frames painted
         self.tool_palette.tool_changed.connect(self._tool_changed)
         ins = self.inspector
         ins.exposure_changed.connect(v.set_exposure)
