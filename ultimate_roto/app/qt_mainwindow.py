@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from ultimate_roto import paths
 from ultimate_roto.app.array_reader import ArrayReader
+from ultimate_roto.app.overlay_cache import OverlayCache
 from ultimate_roto.app.qt_history import QtHistoryPanel
 from ultimate_roto.app.qt_jobs import QtJobManager
 from ultimate_roto.app.qt_layers import QtLayersPanel
@@ -87,6 +88,7 @@ class QtMainWindow(
             str(self.settings.value("autosave_dir", "")) or paths.user_cache_dir() / "autosave"
         )
         self.current_frame = 0
+        self.overlays = OverlayCache()  # displayed masks/depth per frame (_show_mask/_depth)
         self.playback = QtPlayback(self)
         self.jobs = QtJobManager(self)
         self.tools = QtToolController(self)
