@@ -104,3 +104,23 @@ def test_m_toggles_the_matte_view_and_the_inspector_lists_it(qtbot, main_window)
     assert main_window.viewport.settings.channel == "RGB"
     combo.setCurrentText("Matte")  # the Inspector's combo picks it too
     assert main_window.viewport.settings.channel == "Matte"
+
+
+def test_raster_outline_stays_visible_when_zoomed_out(raster):
+    """The raster view scales its CPU picture down: the outline is drawn a screen pixel wide
+    (``outline_step``), not one texel that the scaling skips at most edge positions."""
+    h, w = 256, 256
+    mask = np.zeros((h, w), np.uint8)
+    edges = (128, 129, 130, 131)  # every phase against the 4-texel screen pixel
+    for i, e in enumerate(edges):
+        mask[i * 64 : (i + 1) * 64, :e] = 255
+    raster.set_frame(np.zeros((h, w, 3), np.float32))
+    raster.settings.overlay_opacity = 0.0
+    raster.set_mask(mask, (0.0, 1.0, 0.0))
+    raster.view.zoom = 0.25
+    raster.view.offset_x = raster.view.offset_y = 10.0
+    image = raster.grab().toImage()
+    for i in range(len(edges)):
+        for row in range(10 + i * 16 + 1, 10 + (i + 1) * 16 - 1):
+            greens = [image.pixelColor(x, row).green() for x in range(36, 50)]
+            assert max(greens) >= 200, (edges[i], row, greens)  # a clear line on every row

@@ -78,7 +78,8 @@ def test_outline_is_continuous_when_zoomed_out(qtbot, axis):
     view.settings.overlay_opacity = 0.0  # only the outline is coloured
     view.set_mask(mask, (0.0, 1.0, 0.0))
     view.view.zoom = 0.25
-    view.view.offset_x = view.view.offset_y = 36.0
+    # screen pixel centres land on texel centres (4 * (s - 36) + 0.5), not on texel edges
+    view.view.offset_x = view.view.offset_y = 36.375
     view.update()
     img = view.grabFramebuffer()
     assert view.gl_error is None
@@ -103,3 +104,32 @@ def test_one_to_one_is_one_device_pixel_on_hidpi(gl_viewport, monkeypatch):
     assert v.widget_to_image(v.widget_w / 2, v.widget_h / 2) == pytest.approx((32.0, 24.0))
     gl_viewport.fit()  # fit is in logical pixels: unchanged by the ratio
     assert v.zoom == pytest.approx(min(v.widget_w / 64, v.widget_h / 48) * 0.96)
+
+
+def test_zoomed_out_overlay_matches_the_reference_at_the_sampled_texels(qtbot):
+    """At zoom 1/4 the shader's overlay (fill and outline) is the CPU reference with
+    ``outline_step=4``, sampled at the texels the screen pixels land on."""
+    h, w = 240, 320
+    y, x = np.mgrid[0:h, 0:w]
+    mask = (((x - 150) ** 2 + (y - 110) ** 2) < 80**2).astype(np.uint8) * 255
+    frame = np.zeros((h, w, 3), np.float32)
+    view = sized_viewport(qtbot, 200, 200)
+    view.set_frame(frame)
+    view.settings.overlay_opacity = 0.5
+    view.set_mask(mask, (0.0, 1.0, 0.0))
+    view.view.zoom = 0.25
+    # screen pixel centres land on texel centres (4 * (s - 36) + 0.5), not on texel edges
+    view.view.offset_x = view.view.offset_y = 36.375
+    view.update()
+    img = view.grabFramebuffer()
+    s = view.settings
+    expected = to_uint8(display(as_rgba(frame), s, mask / 255.0, outline_step=4)).astype(int)
+    worst, outline_px = 0, 0
+    for sy in range(36, 36 + h // 4):
+        for sx in range(36, 36 + w // 4):
+            ty, tx = 4 * (sy - 36), 4 * (sx - 36)  # the texel this pixel samples
+            got = rgb_at(img, sx, sy)
+            worst = max(worst, int(np.abs(got - expected[ty, tx]).max()))
+            outline_px += got[1] >= 250
+    assert worst <= 1
+    assert outline_px > 2 * np.pi * 80 / 4  # a closed ring at least one pixel wide

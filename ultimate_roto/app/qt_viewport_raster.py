@@ -38,7 +38,10 @@ class QtRasterViewport(ViewportMixin, QWidget):
         if self.image is None:
             return None
         s = self.settings
+        # the outline stays about one screen pixel wide when zoomed out (as in the shader)
+        step = max(1, round(1.0 / max(self.device_zoom(), 1e-6)))
         key = (
+            step,
             s.exposure,
             s.gamma,
             s.channel,
@@ -46,20 +49,20 @@ class QtRasterViewport(ViewportMixin, QWidget):
             s.overlay_visible,
             s.overlay_colour,
             s.overlay_opacity,
-            id(self.lut),
             s.depth_visible,
             s.depth_opacity,
         )
-        dirty = self._frame_dirty or self._mask_dirty or self._depth_dirty
+        dirty = self._frame_dirty or self._mask_dirty or self._depth_dirty or self._lut_dirty
         if dirty or key != self._key or self._image is None:
             mask = None if self.mask is None else self.mask.astype(np.float32) / 255.0
             # display() reads uint8 / float16 frames as the shader does (no float copy kept)
-            self._pixels = to_uint8(display(self.image, s, mask, self.lut, self.depth))
+            shown = display(self.image, s, mask, self.lut, self.depth, outline_step=step)
+            self._pixels = to_uint8(shown)
             h, w = self._pixels.shape[:2]
             # copy(): the QImage then owns its pixels (PySide6 buffer refcounts are fragile)
             self._image = QImage(self._pixels, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
             self._key = key
-            self._frame_dirty = self._mask_dirty = self._depth_dirty = False
+            self._frame_dirty = self._mask_dirty = self._depth_dirty = self._lut_dirty = False
         return self._image
 
     def paintEvent(self, event) -> None:  # noqa: N802
