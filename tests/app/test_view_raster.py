@@ -124,3 +124,18 @@ def test_raster_outline_stays_visible_when_zoomed_out(raster):
         for row in range(10 + i * 16 + 1, 10 + (i + 1) * 16 - 1):
             greens = [image.pixelColor(x, row).green() for x in range(36, 50)]
             assert max(greens) >= 200, (edges[i], row, greens)  # a clear line on every row
+
+
+def test_readout_gives_the_matte_under_the_cursor(qtbot):
+    from ultimate_roto.app.qt_viewer import QtViewerPanel
+
+    panel = QtViewerPanel()
+    qtbot.addWidget(panel)
+    panel.viewport.set_frame(np.full((40, 60, 3), 0.25, np.float32))
+    panel.show_pixel(5, 5, 0.25, 0.25, 0.25, 1.0)
+    assert "M " not in panel.readout.text()  # no object matte
+    matte = np.zeros((40, 60), np.float32)
+    matte[5, 5] = 0.5
+    panel.viewport.set_mask(matte)
+    panel.show_pixel(5, 5, 0.25, 0.25, 0.25, 1.0)
+    assert panel.readout.text().endswith("A 1.0000    M 0.5020")  # 128 / 255

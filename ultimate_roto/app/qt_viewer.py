@@ -66,7 +66,12 @@ class QtViewerPanel(QWidget):
         self.zoom.setText(f"{self.viewport.device_zoom() * 100:.0f}%")
 
     def show_pixel(self, x: int, y: int, r: float, g: float, b: float, a: float) -> None:
-        self.readout.setText(f"x {x:>5}  y {y:>5}    R {r:.4f}  G {g:.4f}  B {b:.4f}  A {a:.4f}")
+        """The plate's RGBA under the cursor, and the current object's matte there (M)."""
+        text = f"x {x:>5}  y {y:>5}    R {r:.4f}  G {g:.4f}  B {b:.4f}  A {a:.4f}"
+        mask = self.viewport.mask
+        if mask is not None and 0 <= y < mask.shape[0] and 0 <= x < mask.shape[1]:
+            text += f"    M {mask[y, x] / 255.0:.4f}"
+        self.readout.setText(text)
 
     def show_media(self, text: str) -> None:
         self.info.setText(text)
