@@ -274,6 +274,7 @@ class QtMainWindow(
         """Show ``reader``'s frames (the window takes ownership and closes it)."""
         self.playback.stop()
         self._close_session()
+        self.overlays.clear()  # (entries of the previous document)
         self.session = QtMediaSession(reader, self, cache=make_cache(self.prefs))
         info = self.session.info
         self._apply_colourspace(info.colorspace_guess)
