@@ -133,3 +133,21 @@ def test_zoomed_out_overlay_matches_the_reference_at_the_sampled_texels(qtbot):
             outline_px += got[1] >= 250
     assert worst <= 1
     assert outline_px > 2 * np.pi * 80 / 4  # a closed ring at least one pixel wide
+
+
+def test_frame_presented_once_per_new_frame_painted(qtbot, gl_viewport):
+    presented = []
+    gl_viewport.frame_presented.connect(lambda: presented.append(1))
+    frame = np.full((48, 64, 3), 0.3, np.float32)
+    gl_viewport.set_frame(frame)
+    gl_viewport.grabFramebuffer()
+    assert len(presented) == 1
+    gl_viewport.set_exposure(1.0)  # a repaint of the same frame is not a new frame on screen
+    gl_viewport.grabFramebuffer()
+    gl_viewport.set_frame(frame)
+    gl_viewport.grabFramebuffer()
+    assert len(presented) == 1
+    gl_viewport.set_frame(frame * 0.5)
+    gl_viewport.set_frame(frame * 0.25)  # two set between paints: one presented
+    gl_viewport.grabFramebuffer()
+    assert len(presented) == 2
