@@ -25,12 +25,21 @@ and the raster viewport instead.
 The session caches compact frames (uint8 for these 8-bit clips); how many more a cache
 holds: ``python benchmarks/bench_media.py --cache-memory``.
 
+``--timer`` plays a bare QtPlayback (no window, no decoding) and prints how late after each
+frame boundary the frames were asked for: the timer's own judder, apart from paint stalls.
+
+``--overlays`` gives the clip an object with a mask on every frame (grow 2, feather 4) and a
+depth layer, shows both overlays, and times the GUI thread's per-frame overlay work
+(``_show_mask``: decode + grow/feather; ``_show_depth``: decode + normalise + viewport copy).
+
     python benchmarks/bench_playback.py [--seconds 6] [--hd] [--offscreen] [--speed 1]
+        [--overlays] [--timer]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import sys
@@ -45,6 +54,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from playback_extras import add_overlays, step_overlays, timer_only  # noqa: E402
 
 DEMO = ROOT / "resources" / "demo" / "demo_shot.mp4"
 STAGES = (
@@ -52,7 +64,10 @@ STAGES = (
     ("convert", "RGB + dtype (uint8: none, float32)"),
     ("cache_put", "cache put"),
     ("latency", "signal latency to GUI thread"),
+    ("late", "clock tick after the frame was due"),
     ("go_to", "GUI go_to (playhead, overlays, request)"),
+    ("mask", "  of which mask overlay (_show_mask)"),
+    ("depth", "  of which depth overlay (_show_depth)"),
     ("loaded", "GUI _frame_loaded (hand-over)"),
     ("upload", "texture upload / CPU display"),
     ("draw", "draw"),
@@ -121,12 +136,20 @@ def install_hooks(probe: Probe, gl: bool) -> None:
             probe.in_go_to = False
 
     QtMainWindow.go_to = probe.timed("go_to", go_to)
+    QtMainWindow._show_mask = probe.timed("mask", QtMainWindow._show_mask)
+    QtMainWindow._show_depth = probe.timed("depth", QtMainWindow._show_depth)
     from ultimate_roto.app.qt_playback import QtPlayback
 
     original_tick = QtPlayback.tick
 
     def tick(self):
         probe.event("tick", 0)
+        clock = self.clock
+        if clock.playing and clock.target_frame() != clock._last_frame:
+            # how long after its frame boundary a new frame was asked for (timer judder)
+            rate = float(clock.fps) * abs(clock.speed)
+            elapsed = clock._now() - clock._t0
+            probe.add("late", elapsed - math.floor(elapsed * rate) / rate)
         return original_tick(self)
 
     QtPlayback.tick = tick
@@ -168,7 +191,7 @@ def install_hooks(probe: Probe, gl: bool) -> None:
         original_display = View._display_image
 
         def display_image(self):
-            new = self.image is not None and self._key[:1] != (id(self.image),)
+            new = self.image is not None and self._frame_dirty
             image = original_display(self)
             if new:
                 probe.event("shown", probe.on_screen)
@@ -328,7 +351,7 @@ def summarise(label: str, probe: Probe, t0: float, t1: float, rate: float) -> fl
     return fps
 
 
-def play(win, probe: Probe, path: Path, seconds: float, speed: int) -> dict:
+def play(win, probe: Probe, path: Path, seconds: float, speed: int, overlays: bool = False) -> dict:
     """Open ``path``, show its first frame (its last, backwards), wait a second and play."""
     if win.project is not None:
         win.project.doc.set_modified(False)
@@ -338,6 +361,8 @@ def play(win, probe: Probe, path: Path, seconds: float, speed: int) -> dict:
     if not wait_for(lambda: win.viewport.image is not None, 30):
         raise SystemExit("error: no frame was shown within 30 s")
     watch_signals(win, probe)
+    if overlays:
+        add_overlays(win)
     info = session.info
     fps = Fraction(info.fps)
     start = info.last_frame if speed < 0 else info.first_frame
@@ -391,6 +416,8 @@ def play(win, probe: Probe, path: Path, seconds: float, speed: int) -> dict:
     busy = sorted(((v, k) for k, v in cpu.items() if v >= 0.05), reverse=True)
     print(f"  CPU while playing: {sum(cpu.values()) / (t1 - t0):.2f} cores; by thread: "
           + ", ".join(f"{k} {v / (t1 - t0):.2f}" for v, k in busy))  # fmt: skip
+    if overlays:
+        step_overlays(win, probe)
     base = raw_pyav_fps(path)
     ceiling = min(rate, base)
     print(f"  baseline raw PyAV sequential decode (RGB24): {base:.1f} frames/s")
@@ -408,7 +435,13 @@ def main() -> int:
     parser.add_argument("--offscreen", action="store_true", help="raster viewport, no X/GL")
     parser.add_argument("--speed", type=int, default=1, help="signed multiple of the fps")
     parser.add_argument("--media", help="play this clip instead of the demo shot")
+    parser.add_argument(
+        "--overlays", action="store_true", help="a masked object (grow/feather) and depth shown"
+    )
+    parser.add_argument("--timer", action="store_true", help="the playback timer alone")
     args = parser.parse_args()
+    if args.timer:
+        return timer_only(args.seconds, args.speed)
     xvfb = None
     if args.offscreen:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -469,7 +502,7 @@ def run(args) -> int:
     if args.hd:
         clips.append(make_hd_clip())
     for clip in clips:
-        play(win, probe, clip, args.seconds, args.speed)
+        play(win, probe, clip, args.seconds, args.speed, args.overlays)
     win.project.doc.set_modified(False)
     win.close()
     app.processEvents()

@@ -2,12 +2,14 @@
 // Display transform: exposure (stops), channel isolation, then an OCIO display/view baked into a
 // 3D LUT (log2 shaper for scene-linear input) or the fixed sRGB encoding of linear data, gamma,
 // the colour-mapped depth overlay (near warm, far cool), then the mask overlay tinted with the
-// object's colour and an outline from neighbouring texels. Twin: app/display_cpu.py.
+// object's colour and an outline from neighbouring texels (at least one screen pixel apart, so
+// it stays a continuous line when zoomed out). MATTE shows the object's mask alone as grey.
+// Twin: app/display_cpu.py (the 1:1 case).
 // The viewport compiles one variant per combination of the features in use (USE_LUT,
 // LOG_SHAPER, LINEAR, CHANNEL, GAMMA, DEPTH, OVERLAY are #defined after the #version line:
 // a view chosen (the LUT replaces the sRGB encoding), LUT input (log2(c) - lo) / (hi - lo) for
 // scene-linear data, the sRGB encoding of linear data, a channel other than RGB, gamma != 1,
-// the depth overlay, the mask overlay):
+// the depth overlay, the mask overlay; MATTE alone replaces all of them):
 // software GL (llvmpipe) runs both sides of a branch on a uniform, so every unused feature
 // would otherwise cost its texture reads and maths at every pixel.
 in vec2 v_uv;
@@ -17,7 +19,8 @@ uniform sampler2D u_image;     // RGB(A) 8-bit (normalised), half or float; row 
 uniform sampler2D u_mask;      // R8 coverage 0..1, same size as the image or not
 uniform float u_exposure;      // stops: colour * 2^exposure
 uniform float u_gamma;         // viewer gamma, 1 = neutral
-uniform int u_channel;         // 0 RGB, 1 R, 2 G, 3 B, 4 A, 5 luminance (with CHANNEL)
+uniform int u_channel;         // 0 RGB, 1 R, 2 G, 3 B, 4 A, 5 luminance (with CHANNEL);
+                               // 6 the matte is the MATTE variant
 uniform vec3 u_overlay_colour; // object colour
 uniform float u_overlay_opacity;
 uniform vec2 u_mask_texel;     // 1 / mask size
@@ -57,16 +60,22 @@ vec3 apply_lut(vec3 c) {
 }
 
 float outline(vec2 uv) {
+    // neighbours one mask texel away, or one screen pixel when a pixel covers more texels
+    // (zoomed out): a one-texel offset would then skip the edge between most screen pixels
+    vec2 d = max(u_mask_texel, fwidth(uv));
     float here = step(0.5, texture(u_mask, uv).r);
     float diff = 0.0;
-    diff += abs(here - step(0.5, texture(u_mask, uv + vec2(u_mask_texel.x, 0.0)).r));
-    diff += abs(here - step(0.5, texture(u_mask, uv - vec2(u_mask_texel.x, 0.0)).r));
-    diff += abs(here - step(0.5, texture(u_mask, uv + vec2(0.0, u_mask_texel.y)).r));
-    diff += abs(here - step(0.5, texture(u_mask, uv - vec2(0.0, u_mask_texel.y)).r));
+    diff += abs(here - step(0.5, texture(u_mask, uv + vec2(d.x, 0.0)).r));
+    diff += abs(here - step(0.5, texture(u_mask, uv - vec2(d.x, 0.0)).r));
+    diff += abs(here - step(0.5, texture(u_mask, uv + vec2(0.0, d.y)).r));
+    diff += abs(here - step(0.5, texture(u_mask, uv - vec2(0.0, d.y)).r));
     return clamp(diff, 0.0, 1.0);
 }
 
 void main() {
+#ifdef MATTE
+    frag_colour = vec4(vec3(clamp(texture(u_mask, v_uv).r, 0.0, 1.0)), 1.0);
+#else
     vec4 src = texture(u_image, v_uv);
 #ifdef CHANNEL
     vec3 c = isolate(vec4(src.rgb * exp2(u_exposure), src.a));
@@ -93,4 +102,5 @@ void main() {
     c = mix(c, u_overlay_colour, outline(v_uv));
 #endif
     frag_colour = vec4(clamp(c, 0.0, 1.0), 1.0);
+#endif
 }

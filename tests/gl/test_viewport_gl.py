@@ -84,14 +84,14 @@ def test_bad_frame_is_refused_without_touching_gl(gl_viewport):
         gl_viewport.set_channel("Z")
 
 
-def test_context_recreated_when_redocked(qtbot):
+def test_context_recreated_when_redocked(qtbot, capfd):
+    import shiboken6
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QDockWidget, QMainWindow
 
     from ultimate_roto.app.qt_viewport import QtViewport
 
     win = QMainWindow()
-    qtbot.addWidget(win)
     win.setCentralWidget(QDockWidget("spacer"))
     dock = QDockWidget("Viewer", win)
     view = QtViewport()
@@ -103,14 +103,21 @@ def test_context_recreated_when_redocked(qtbot):
     view.set_frame(flat([0.25, 0.5, 0.75]))
     first = centre_rgb(view)
     contexts = view.contexts_initialised
+    assert view.contexts_freed == 0
     dock.setFloating(True)
     qtbot.waitExposed(dock)
     dock.setFloating(False)
     qtbot.waitExposed(view)
     rgb = centre_rgb(view)
     assert view.contexts_initialised > contexts  # a new context, textures uploaded again
+    # every context but the live one was freed through aboutToBeDestroyed -> _free_gl
+    assert view.contexts_freed == view.contexts_initialised - 1
     assert np.abs(rgb - first).max() <= 1 and first[2] >= 190
     win.close()
+    shiboken6.delete(win)  # destroys the widget and its live context (with its GL objects)
+    qtbot.wait(10)
+    err = capfd.readouterr().err
+    assert "already deleted" not in err and "Traceback" not in err, err
 
 
 def test_unchanged_frame_is_not_uploaded_again_and_rgb_reads_alpha_one(qtbot, gl_viewport):

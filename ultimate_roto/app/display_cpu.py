@@ -8,7 +8,10 @@ import numpy as np
 
 from ultimate_roto.core.media.pixels import to_float32
 
-CHANNELS = ("RGB", "R", "G", "B", "A", "Luminance")
+#: Viewer channels; "Matte" shows the current object's overlay mask as grey (its coverage as
+#: is, with no display transform or overlay: what a comp gets), not a channel of the plate.
+CHANNELS = ("RGB", "R", "G", "B", "A", "Luminance", "Matte")
+MATTE = CHANNELS.index("Matte")
 #: dtypes a frame is displayed in without conversion (uint8: 8-bit sources, float16: deeper)
 TEXTURE_DTYPES = (np.dtype(np.uint8), np.dtype(np.float16), np.dtype(np.float32))
 _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
@@ -84,17 +87,30 @@ def srgb_encode(c: np.ndarray) -> np.ndarray:
     return np.where(c <= 0.0031308, 12.92 * c, 1.055 * np.power(c, 1.0 / 2.4) - 0.055)
 
 
-def outline(mask: np.ndarray) -> np.ndarray:
-    """1 where a thresholded mask texel differs from a 4-neighbour (edges clamp)."""
+def outline(mask: np.ndarray, step: int = 1) -> np.ndarray:
+    """1 where a thresholded mask texel differs from a 4-neighbour ``step`` texels away (edges
+    clamp). ``step`` k is the shader's outline when one screen pixel spans k texels (zoom
+    1/k): a band k texels either side of an edge, one screen pixel once scaled down."""
+    k = max(1, int(step))
     m = (mask >= 0.5).astype(np.float32)
-    p = np.pad(m, 1, mode="edge")
+    p = np.pad(m, k, mode="edge")
+    h, w = m.shape
     diff = (
-        np.abs(m - p[1:-1, 2:])
-        + np.abs(m - p[1:-1, :-2])
-        + np.abs(m - p[2:, 1:-1])
-        + np.abs(m - p[:-2, 1:-1])
+        np.abs(m - p[k : k + h, 2 * k :])
+        + np.abs(m - p[k : k + h, :w])
+        + np.abs(m - p[2 * k :, k : k + w])
+        + np.abs(m - p[:h, k : k + w])
     )
     return np.clip(diff, 0.0, 1.0)
+
+
+def matte(mask: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
+    """The "Matte" view: coverage 0..1 as grey RGB (H, W, 3); black without a mask."""
+    if mask is None or mask.shape != shape:
+        return np.zeros((*shape, 3), np.float32)
+    m = mask.astype(np.float32)
+    m = m / np.float32(255.0) if mask.dtype == np.uint8 else np.clip(m, 0.0, 1.0)
+    return np.repeat(m[..., None], 3, axis=2)
 
 
 def display(
@@ -103,13 +119,19 @@ def display(
     mask: np.ndarray | None = None,
     lut: DisplayLut | None = None,
     depth: np.ndarray | None = None,
+    outline_step: int = 1,
 ) -> np.ndarray:
     """Display-referred float RGB (H, W, 3) in [0, 1], exactly what the shader computes.
 
     ``rgba`` is (H, W, 3|4) float32, or a compact uint8 (read as ``v / 255``, as GL samples an
     RGB8 texture) or float16 frame. ``lut`` (an OCIO display/view) replaces the sRGB encoding;
-    ``depth`` is normalised depth (see ``normalise_depth``) drawn when ``s.depth_visible``."""
+    ``depth`` is normalised depth (see ``normalise_depth``) drawn when ``s.depth_visible``;
+    ``mask`` is coverage 0..1 (or uint8). The channel "Matte" shows ``mask`` alone (``matte``).
+    ``outline_step``: texels per screen pixel when zoomed out (see ``outline``; 1 at 1:1 and
+    above), as the shader keeps the outline one screen pixel wide."""
     rgba = to_float32(rgba)
+    if s.channel_index == MATTE:
+        return matte(mask, rgba.shape[:2])
     c = rgba[..., :3] * np.float32(2.0**s.exposure)
     idx = s.channel_index
     if idx in (1, 2, 3):
@@ -130,7 +152,7 @@ def display(
         col = np.asarray(s.overlay_colour, np.float32)
         m = mask[..., None].astype(np.float32) * s.overlay_opacity
         c = c * (1.0 - m) + col * m
-        o = outline(mask)[..., None]
+        o = outline(mask, outline_step)[..., None]
         c = c * (1.0 - o) + col * o
     return np.clip(c, 0.0, 1.0).astype(np.float32)
 

@@ -53,6 +53,7 @@ DEFAULT_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("view.fit", "Fit image in viewport", "View", "F"),
     ActionSpec("view.one_to_one", "Zoom 1:1", "View", "1"),
     ActionSpec("view.show_all", "Show all channels (RGB)", "View", "A"),
+    ActionSpec("view.matte", "Show the object's matte in grey (again: back to RGB)", "View", "M"),
     ActionSpec("view.toggle_overlay", "Toggle mask overlay", "View", "~"),
     ActionSpec("edit.undo", "Undo", "Edit", "Ctrl+Z", repeat=True),
     ActionSpec("edit.redo", "Redo", "Edit", "Ctrl+Shift+Z", repeat=True),

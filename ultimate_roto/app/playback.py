@@ -46,11 +46,15 @@ class PlaybackClock:
         self._f0 = first
         self._last_frame = first
         self.dropped = 0
-        self._shown: deque[float] = deque(maxlen=48)
+        self._shown: deque[float] = deque(maxlen=256)  # presentation times
 
     @property
     def playing(self) -> bool:
         return self.speed != 0
+
+    def now(self) -> float:
+        """The clock's time source (seconds)."""
+        return self._now()
 
     def set_range(self, first: int, last: int) -> None:
         self.first, self.last = first, max(first, last)
@@ -109,15 +113,38 @@ class PlaybackClock:
         expected = max(1, abs(self.speed))
         self.dropped += max(0, step - expected)
         self._last_frame = frame
-        self._shown.append(self._now())
         return frame
 
-    def actual_fps(self) -> float:
-        """Frames actually shown per second over the recent window (0 when not measurable)."""
-        if len(self._shown) < 2:
+    def next_due(self) -> float:
+        """Seconds from now until the target frame next changes (0 when stopped).
+
+        Frame k is due at ``t0 + k / (fps * |speed|)``: a timer aimed there shows each frame
+        on time instead of up to a timer period late, and a late wake-up still lands on the
+        frame the wall clock says (``target_frame``), so nothing drifts."""
+        if not self.playing:
             return 0.0
-        elapsed = self._shown[-1] - self._shown[0]
-        return (len(self._shown) - 1) / elapsed if elapsed > 0 else 0.0
+        rate = float(self.fps) * abs(self.speed)
+        elapsed = self._now() - self._t0
+        k = math.floor(elapsed * self.fps * abs(self.speed)) + 1
+        return max(0.0, k / rate - elapsed)
+
+    def presented(self) -> None:
+        """A new frame reached the screen (painted): what :meth:`actual_fps` counts."""
+        if self.playing:
+            self._shown.append(self._now())
+
+    def actual_fps(self, window: float = 1.0) -> float:
+        """Frames presented per second over the last ``window`` seconds (0 when not
+        measurable). Counts paints, not clock steps: frames the reader could not deliver in
+        time are not on screen and do not count, and a stall brings the figure down."""
+        now = self._now()
+        times = [t for t in self._shown if now - t <= window]
+        if len(times) < 2:
+            return 0.0
+        period = 1.0 / (float(self.fps) * max(1, abs(self.speed)))
+        # a frame is expected one period after the last: waiting longer than that is a stall
+        span = max(times[-1] - times[0], now - times[0] - period)
+        return (len(times) - 1) / span if span > 0 else 0.0
 
 
 class ReadAhead:

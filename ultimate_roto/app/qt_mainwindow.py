@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from ultimate_roto import paths
 from ultimate_roto.app.array_reader import ArrayReader
+from ultimate_roto.app.overlay_cache import OverlayCache
 from ultimate_roto.app.qt_history import QtHistoryPanel
 from ultimate_roto.app.qt_jobs import QtJobManager
 from ultimate_roto.app.qt_layers import QtLayersPanel
@@ -93,6 +94,7 @@ class QtMainWindow(
             str(self.settings.value("autosave_dir", "")) or paths.user_cache_dir() / "autosave"
         )
         self.current_frame = 0
+        self.overlays = OverlayCache()  # displayed masks/depth per frame (_show_mask/_depth)
         self.playback = QtPlayback(self)
         self.jobs = QtJobManager(self)
         self.tools = QtToolController(self)
@@ -185,6 +187,10 @@ class QtMainWindow(
         r.connect("view.fit", v.fit)
         r.connect("view.one_to_one", v.one_to_one)
         r.connect("view.show_all", lambda: self.set_channel("RGB"))
+        r.connect(
+            "view.matte",
+            lambda: self.set_channel("RGB" if v.settings.channel == "Matte" else "Matte"),
+        )
         r.connect("view.toggle_overlay", self.toggle_overlay)
         r.connect("tool.cancel", self.tools.cancel_drag)
         r.action("view.fit").setIcon(icon("fit"))
@@ -193,6 +199,7 @@ class QtMainWindow(
         self.transport.frame_box.editingFinished.connect(self._frame_typed)
         self.thumbnails.frame_activated.connect(self._user_frame)
         pb.frame_changed.connect(self.go_to)
+        v.frame_presented.connect(pb.note_presented)  # actual fps: frames painted
         self.tool_palette.tool_changed.connect(self._tool_changed)
         r.bindings_changed.connect(self.tool_palette.refresh_tooltips)
         ins = self.inspector
@@ -221,6 +228,7 @@ class QtMainWindow(
         """Show ``reader``'s frames (the window takes ownership and closes it)."""
         self.playback.stop()
         self._close_session()
+        self.overlays.clear()  # (entries of the previous document)
         self.session = QtMediaSession(reader, self, cache=make_cache(self.prefs))
         info = self.session.info
         self._apply_colourspace(info.colorspace_guess)

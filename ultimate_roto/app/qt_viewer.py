@@ -58,11 +58,20 @@ class QtViewerPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.viewport, 1)
         layout.addLayout(bottom)
-        self.viewport.view_changed.connect(lambda z: self.zoom.setText(f"{z * 100:.0f}%"))
+        self.viewport.view_changed.connect(self._show_zoom)
         self.viewport.pixel_hovered.connect(self.show_pixel)
 
+    def _show_zoom(self, _zoom: float) -> None:
+        """Zoom in device pixels per image pixel: 1:1 reads 100% on a HiDPI screen too."""
+        self.zoom.setText(f"{self.viewport.device_zoom() * 100:.0f}%")
+
     def show_pixel(self, x: int, y: int, r: float, g: float, b: float, a: float) -> None:
-        self.readout.setText(f"x {x:>5}  y {y:>5}    R {r:.4f}  G {g:.4f}  B {b:.4f}  A {a:.4f}")
+        """The plate's RGBA under the cursor, and the current object's matte there (M)."""
+        text = f"x {x:>5}  y {y:>5}    R {r:.4f}  G {g:.4f}  B {b:.4f}  A {a:.4f}"
+        mask = self.viewport.mask
+        if mask is not None and 0 <= y < mask.shape[0] and 0 <= x < mask.shape[1]:
+            text += f"    M {mask[y, x] / 255.0:.4f}"
+        self.readout.setText(text)
 
     def show_media(self, text: str) -> None:
         self.info.setText(text)

@@ -14,7 +14,7 @@ from PySide6.QtOpenGLWidgets import QOpenGLWidget
 from PySide6.QtWidgets import QWidget
 
 from ultimate_roto import paths
-from ultimate_roto.app.display_cpu import DEPTH_FAR, DEPTH_NEAR
+from ultimate_roto.app.display_cpu import DEPTH_FAR, DEPTH_NEAR, MATTE
 from ultimate_roto.app.qt_viewport_base import ViewportMixin
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
 
     pixel_hovered = Signal(int, int, float, float, float, float)
     view_changed = Signal(float)
+    frame_presented = Signal()  # a new frame was drawn (paintGL; playback's actual fps)
     image_pressed = Signal(float, float, int, int)
     image_dragged = Signal(float, float, int, int)
     image_released = Signal(float, float, int, int)
@@ -99,6 +100,7 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         self.texture_allocations = 0  # glTexImage2D calls for the image (tests check reuse)
         self.uploads = 0  # image uploads (tests check that an unchanged frame is not re-sent)
         self.contexts_initialised = 0
+        self.contexts_freed = 0  # aboutToBeDestroyed -> _free_gl calls (one per dead context)
         self._programs: dict[tuple[str, ...], int] = {}  # display shader per feature set
         self.program_builds = 0  # display programs compiled (once per feature set and context)
         self.gl_error: str | None = None
@@ -132,6 +134,8 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
     def _features(self) -> tuple[str, ...]:
         """The shader features the current settings use (see shaders/display.frag)."""
         s, lut = self.settings, self.lut
+        if s.channel_index == MATTE:
+            return ("MATTE",)  # the object's mask alone: no transform, no overlays
         wanted = {
             "USE_LUT": lut is not None,
             "LOG_SHAPER": lut is not None and lut.shaper is not None,
@@ -171,6 +175,7 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
 
     def _free_gl(self) -> None:
         """Release GL objects of the dying context (re-docking creates a new one)."""
+        self.contexts_freed += 1
         if not self._gl:
             return
         self.makeCurrent()
@@ -198,8 +203,11 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         if self.image is None or "program" not in self._gl:
             self._paint_hint()
             return
+        new = self._frame_dirty
         self._upload()
         self._draw_quad()
+        if new:
+            self.frame_presented.emit()
         if self.has_overlay():  # prompts, boxes, the brush outline
             painter = QPainter(self)  # after the GL state is unbound (see _draw_quad)
             self.paint_prompts(painter)
@@ -287,16 +295,17 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         GL.glBindVertexArray(self._gl["vao"])
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._gl["vbo"])
         GL.glBufferSubData(GL.GL_ARRAY_BUFFER, 0, quad.nbytes, quad)
-        filt = GL.GL_NEAREST if self.view.zoom >= 1.0 else GL.GL_LINEAR
+        filt = GL.GL_NEAREST if self.device_zoom() >= 1.0 else GL.GL_LINEAR
+        # the overlay's outline thresholds texels (NEAREST); the matte view filters as the image
+        mask_filt = filt if self.settings.channel_index == MATTE else GL.GL_NEAREST
         GL.glActiveTexture(GL.GL_TEXTURE0 + UNITS["lut"])
         GL.glBindTexture(GL.GL_TEXTURE_3D, self._gl["lut"])
         for name in ("image", "mask", "depth"):
             GL.glActiveTexture(GL.GL_TEXTURE0 + UNITS[name])
             GL.glBindTexture(GL.GL_TEXTURE_2D, self._gl[name])
             for param in (GL.GL_TEXTURE_MIN_FILTER, GL.GL_TEXTURE_MAG_FILTER):
-                GL.glTexParameteri(
-                    GL.GL_TEXTURE_2D, param, filt if name == "image" else GL.GL_NEAREST
-                )
+                chosen = {"image": filt, "mask": mask_filt}.get(name, GL.GL_NEAREST)
+                GL.glTexParameteri(GL.GL_TEXTURE_2D, param, chosen)
             for wrap in (GL.GL_TEXTURE_WRAP_S, GL.GL_TEXTURE_WRAP_T):
                 GL.glTexParameteri(GL.GL_TEXTURE_2D, wrap, GL.GL_CLAMP_TO_EDGE)
         self._set_uniforms(program)

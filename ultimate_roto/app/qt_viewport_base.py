@@ -34,6 +34,7 @@ class ViewportMixin:
         self._source: np.ndarray | None = None  # the array last given to set_frame
         self.mask: np.ndarray | None = None  # uint8 coverage
         self.depth: np.ndarray | None = None  # float32 0 near .. 1 far (normalise_depth)
+        self._depth_source: np.ndarray | None = None  # the array last given to set_depth
         self.lut: DisplayLut | None = None  # OCIO display/view; None: fixed sRGB encode
         self.source_colourspace: str | None = None  # None: "Linear" if settings.linear else sRGB
         self._display_view: tuple[str, str | None] | None = None
@@ -90,11 +91,15 @@ class ViewportMixin:
         self.update()
 
     def set_mask(self, mask: np.ndarray | None, colour: tuple[float, float, float] | None = None):
-        """Overlay coverage (H, W) tinted with ``colour`` (0..1 RGB); None removes it."""
-        self.mask = None if mask is None else mask_to_uint8(mask)
+        """Overlay coverage (H, W) tinted with ``colour`` (0..1 RGB); None removes it. A uint8
+        mask is kept as given (read-only ones too: a brush dab copies first); the read-only
+        array shown already (a cached overlay) is not uploaded again."""
+        new = None if mask is None else mask_to_uint8(mask)
         if colour is not None:
             self.settings.overlay_colour = tuple(float(c) for c in colour)
-        self._mask_dirty = True
+        if new is None or new is not self.mask or new.flags.writeable:
+            self.mask = new
+            self._mask_dirty = True
         self.update()
 
     def set_depth(self, depth: np.ndarray | None, *, normalised: bool = False) -> None:
@@ -103,11 +108,15 @@ class ViewportMixin:
         Any units are stretched to this frame's min..max; ``normalised=True`` takes a map
         already in 0 (near) .. 1 (far) as it is, so a per-shot normalisation (the document's
         depth layer) keeps one scale from frame to frame."""
+        if depth is not None and depth is self._depth_source and not depth.flags.writeable:
+            self.update()  # the read-only map shown already (a cached overlay): no upload
+            return
+        self._depth_source = depth
         if depth is None:
             self.depth = None
         elif normalised:
-            d = np.asarray(depth, np.float32)
-            self.depth = np.ascontiguousarray(np.clip(np.nan_to_num(d, nan=1.0), 0.0, 1.0))
+            d = np.clip(np.asarray(depth, np.float32), 0.0, 1.0)  # a new array (NaN stays)
+            self.depth = np.ascontiguousarray(np.nan_to_num(d, copy=False, nan=1.0))
         else:
             self.depth = normalise_depth(depth)
         self._depth_dirty = True
@@ -148,6 +157,8 @@ class ViewportMixin:
         if self.mask is None:
             return
         x0, y0, x1, y1 = bbox
+        if not self.mask.flags.writeable:  # a cached overlay (overlay_cache): never write it
+            self.mask = self.mask.copy()
         self.mask[y0:y1, x0:x1] = mask_to_uint8(pixels)
         self._mask_dirty = True
         self.update()
@@ -273,8 +284,17 @@ class ViewportMixin:
         self._view_changed()
 
     def one_to_one(self) -> None:
+        """One image pixel to one device pixel: zoom 1 / devicePixelRatioF() on HiDPI (the view
+        transform works in the widget's logical pixels), about the widget centre."""
         self.view.one_to_one()
+        ratio = self.devicePixelRatioF()
+        if ratio > 0 and ratio != 1.0:
+            self.view.zoom_at(1.0 / ratio, self.view.widget_w / 2.0, self.view.widget_h / 2.0)
         self._view_changed()
+
+    def device_zoom(self) -> float:
+        """Device pixels per image pixel (1.0 at 1:1; the view's zoom is in logical pixels)."""
+        return self.view.zoom * self.devicePixelRatioF()
 
     def _view_changed(self) -> None:
         self.view_changed.emit(self.view.zoom)

@@ -77,8 +77,9 @@ class WindowMenusMixin:
         for name, _title, _area in DOCKS:
             self.view_menu.addAction(self.docks[name].toggleViewAction())
         self.view_menu.addSeparator()
-        for action_id in ("view.fit", "view.one_to_one", "view.show_all", "view.toggle_overlay"):
-            self._add(self.view_menu, action_id)
+        for spec in self.registry.keymap.actions.values():
+            if spec.group == "View":  # fit, 1:1, RGB, matte, overlay
+                self._add(self.view_menu, spec.id)
         self.view_menu.addSeparator()
         self.view_menu.addAction("&Reset layout", self.reset_layout)
 
