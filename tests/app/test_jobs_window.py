@@ -135,6 +135,13 @@ def test_a_frame_painted_during_propagation_keeps_the_painting(qtbot, win, gate)
     assert "1 frame(s) changed during the job were kept" in message and "1004" in message
     assert message in win.statusBar().currentMessage()
     assert win.project.stack.index == index + 1  # one undo step
+    # The correction is a keyframe now: its span follows it, as after any keyframe edit.
+    rerun = [j for j in win.jobs.running() if getattr(j, "repropagates", None) == obj]
+    assert len(rerun) == 1 and "1002-1006 (keyframe 1004 changed)" in rerun[0].title
+    assert finished(qtbot, rerun[0])[0] == "done"
+    assert np.array_equal(doc.mask(obj, 1004), painted)
+    assert win.project.stack.index == index + 2
+    win.project.stack.undo()
     win.project.stack.undo()
     assert np.array_equal(doc.mask(obj, 1004), painted)
     assert not doc.masks.has(obj, 1002)

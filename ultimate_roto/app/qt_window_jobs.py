@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from ultimate_roto.app import job_work
-from ultimate_roto.app.job_apply import MaskJobStart, Payload, apply_mask_results
+from ultimate_roto.app.job_apply import ApplyReport, MaskJobStart, Payload, apply_mask_results
 from ultimate_roto.app.qt_export import ExportRequest, QtExportDialog
 from ultimate_roto.app.qt_jobs import QtJob
 from ultimate_roto.core.errors import RotoError
@@ -66,38 +66,46 @@ class WindowJobsMixin:
         )
 
         def remember(state: str, _message: str) -> None:
-            if state == "done":  # later keyframe edits re-run only their affected span
-                self._propagated[inp.obj_id] = span
+            if state != "done" or self.project is None:
+                return
+            self._propagated[inp.obj_id] = span  # later keyframe edits re-run their span
+            keys = self.project.doc.object(inp.obj_id).keyframes
+            corrected = [f for f in job.report.kept if f in keys]
+            if corrected:  # keyframes made during the job guide their spans now
+                self.repropagate(inp.obj_id, *corrected)
 
         job.finished.connect(remember)
         return job
 
-    def repropagate(self: QtMainWindow, obj_id: str, frame: int) -> QtJob | None:
-        """After keyframe ``frame`` of a propagated object changed: recompute only the frames
-        between its neighbouring keyframes (``keyframes.affected_span``); a newer edit
-        supersedes an unfinished re-run."""
+    def repropagate(self: QtMainWindow, obj_id: str, *frames: int) -> QtJob | None:
+        """After keyframe(s) ``frames`` of a propagated object changed: recompute only the
+        frames between their neighbouring keyframes (``keyframes.affected_span``); a newer
+        edit supersedes an unfinished re-run."""
         from ultimate_roto.core.engines.keyframes import affected_span
 
         span = self._propagated.get(obj_id)
-        if span is None or not span[0] <= frame <= span[1] or self.project is None:
+        inside = sorted(f for f in frames if span is not None and span[0] <= f <= span[1])
+        if not inside or self.project is None:
             return None
         keys = sorted(
             k for k in self.project.doc.object(obj_id).keyframes if span[0] <= k <= span[1]
         )
-        lo, hi = affected_span(keys, frame, span)
-        before = [k for k in keys if k < frame]
-        after = [k for k in keys if k > frame]
-        frames = (before[-1] if before else lo, after[0] if after else hi)  # neighbours guide
+        lo = min(affected_span(keys, f, span)[0] for f in inside)
+        hi = max(affected_span(keys, f, span)[1] for f in inside)
+        before = [k for k in keys if k < inside[0]]
+        after = [k for k in keys if k > inside[-1]]
+        guide = (before[-1] if before else lo, after[0] if after else hi)  # neighbours guide
         inp = self._job_input("propagate", obj_id)
-        if inp is None or lo == hi == frame:
+        if inp is None or lo == hi == inside[0]:
             return None
         read = self.session.read_now
+        changed = ", ".join(map(str, inside))
         job = self._start_mask_job(
-            f"Re-propagate {inp.name} {lo}-{hi} (keyframe {frame} changed)",
-            lambda p, emit: job_work.propagate(inp, read, frames, "both", p, emit, only=(lo, hi)),
+            f"Re-propagate {inp.name} {lo}-{hi} (keyframe {changed} changed)",
+            lambda p, emit: job_work.propagate(inp, read, guide, "both", p, emit, only=(lo, hi)),
             inp,
             (obj_id, "repropagate"),
-            inputs=inp.keys_in(*frames),
+            inputs=inp.keys_in(*guide),
         )
         job.repropagates = obj_id
         return job
@@ -134,13 +142,14 @@ class WindowJobsMixin:
             project = self.project
             doc = project.doc if project is not None else None
             stack = project.stack if project is not None else None
-            report = apply_mask_results(doc, stack, start, results, title)
+            report = job.report = apply_mask_results(doc, stack, start, results, title)
             results.clear()
             if report.dropped:
                 return "dropped", f"{title}: {report.summary()}"
             return "done", f"{message} — {report.summary()}"
 
         job = self.jobs.start(title, work, kind="mask", tag=tag, apply=apply)
+        job.report = ApplyReport()
         job.frame_done.connect(lambda f, payload: results.__setitem__(f, payload))
         job.finished.connect(lambda *_a: results.clear())  # cancelled/failed: nothing applies
         return job
