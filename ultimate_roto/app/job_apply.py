@@ -128,6 +128,11 @@ def set_mask_command(
     old = doc.masks.encoded(obj_id, frame)
     if old == new:
         return None
+    if old is None or new is None:  # bboxes are tight: the changed pixels are the other's
+        enc = new if old is None else old
+        crop, zeros = enc.crop(), np.zeros(_size(enc.bbox), np.uint8)
+        after, before = (crop, zeros) if old is None else (zeros, crop)
+        return PaintMaskCommand(doc, obj_id, frame, enc.bbox, after, before, text="Set Mask")
     boxes = [e.bbox for e in (old, new) if e is not None]
     ux0, uy0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
     ux1, uy1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
@@ -150,6 +155,11 @@ def set_mask_command(
         before[dy0:dy1, dx0:dx1],
         text="Set Mask",
     )
+
+
+def _size(bbox: tuple[int, int, int, int]) -> tuple[int, int]:
+    x0, y0, x1, y1 = bbox
+    return (y1 - y0, x1 - x0)
 
 
 def apply_mask_results(
