@@ -256,6 +256,11 @@ def test_refine_job_softens_the_edges_as_one_undo_step(qtbot, win):
 
 
 def test_closing_over_a_running_job_asks_then_cancels_it(qtbot, win, gate, monkeypatch):
+    from ultimate_roto.core.engines import refine_classic
+
+    warming = threading.Event()
+    monkeypatch.setattr(refine_classic, "warm_up", lambda: warming.wait(5))
+    warm = win.warm_up_engines()  # housekeeping: not worth a question
     disc_object(win, gate)
     job = win.propagate("forward")
     assert gate.entered.wait(5)
@@ -272,6 +277,8 @@ def test_closing_over_a_running_job_asks_then_cancels_it(qtbot, win, gate, monke
     assert not win.close()  # "Cancel": keep working, the job goes on
     assert win.isVisible() and job.running and not job.progress.aborted
     assert "1 job running" in asked[0] and "Propagate Disc" in asked[0]
+    assert warm.running and "Warm up" not in asked[0]
+    warming.set()
     monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Discard))
     started = time.monotonic()
     assert win.close()

@@ -85,6 +85,7 @@ class QtJob(QObject):
         self.tag = tag
         self.superseded = False
         self.apply: Apply | None = None
+        self.ask_before_quit = True
         self._work = work
         self.progress = Progress(self._report)
         self._ended = threading.Event()
@@ -181,14 +182,18 @@ class QtJobManager(QObject):
         tag: Hashable | None = None,
         cancellable: bool = True,
         apply: Apply | None = None,
+        ask_before_quit: bool = True,
     ) -> QtJob:
         """Queue ``work``; with ``tag`` a running job of the same tag is superseded (cancelled,
-        and its results dropped even if it already finished)."""
+        and its results dropped even if it already finished). ``ask_before_quit=False``:
+        housekeeping whose loss costs the user nothing (a warm-up, a hash check); closing the
+        window cancels it without asking."""
         if tag is not None:
             self.supersede(tag)
         self._count += 1
         job = QtJob(f"{kind}-{self._count}", title, work, self, cancellable=cancellable, tag=tag)
         job.apply = apply
+        job.ask_before_quit = ask_before_quit
         self.jobs[job.job_id] = job
         job.finished.connect(lambda *_a, j=job: self._ended(j))
         self.job_added.emit(job)

@@ -149,7 +149,11 @@ class QtModelsPanel(QWidget):
             return None
         self._show(f"verifying {model_id}…")
         job = self.jobs.start(
-            f"Verify {model_id}", lambda p, e: verify_text(model_id), "model", cancellable=False
+            f"Verify {model_id}",
+            lambda p, e: verify_text(model_id),
+            "model",
+            cancellable=False,
+            ask_before_quit=False,
         )
         job.finished.connect(lambda _state, text: self._show(text))
         return job

@@ -172,12 +172,17 @@ class WindowJobsMixin:
         """Compile the refine engine's kernels in the background (once, at start-up; one call
         into numba that cannot stop half-way: cancellable only while queued)."""
         return self.jobs.start(
-            "Warm up the refine engine", job_work.warm_up, kind="warmup", cancellable=False
+            "Warm up the refine engine",
+            job_work.warm_up,
+            kind="warmup",
+            cancellable=False,
+            ask_before_quit=False,
         )
 
     def confirm_stop_jobs(self: QtMainWindow, doing: str) -> bool:
-        """Before ``doing`` ("quit"): 'N jobs running — cancel them and quit?'; True to go on."""
-        running = self.jobs.running()
+        """Before ``doing`` ("quit"): 'N jobs running — cancel them and quit?'; True to go on.
+        Housekeeping jobs (the warm-up, a Verify) are not worth a question."""
+        running = [j for j in self.jobs.running() if j.ask_before_quit]
         if not running:
             return True
         names = "\n".join(f"• {j.title}" for j in running[:8])
