@@ -286,3 +286,39 @@ def test_closing_over_a_running_job_asks_then_cancels_it(qtbot, win, gate, monke
     assert job.wait(0) and job.progress.aborted
     assert "1 job running" in asked[1]
     assert win.jobs.pool.activeThreadCount() == 0
+
+
+def test_a_newer_refine_supersedes_the_running_one(qtbot, win):
+    from ultimate_roto.core.engines import registry
+    from ultimate_roto.core.engines.registry import EngineSpec
+
+    opened, entered = threading.Event(), threading.Event()
+
+    class Held:
+        def __init__(self, device="cpu", **_options):
+            pass
+
+        def refine(self, image, mask, *, progress=None):
+            entered.set()
+            opened.wait(5)
+            return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 1.5)
+
+    registry.register(EngineSpec("refine.heldtest", "refine", "held", "", Held))
+    try:
+        obj = win.layers.add_object("Disc")
+        win.project.set_property(obj, "engines", {"refine": "refine.heldtest"})
+        seed(win, obj, 1001)
+        win.timeline.set_in_out(1001, 1002)
+        index = win.project.stack.index
+        first = win.refine()
+        assert entered.wait(5)
+        second = win.refine()
+        assert first.progress.aborted and first.superseded
+        opened.set()
+        assert finished(qtbot, first)[0] == "cancelled"
+        state, message = finished(qtbot, second)
+        assert state == "done", message
+        assert win.project.stack.index == index + 1
+    finally:
+        opened.set()
+        registry.unregister("refine.heldtest")
