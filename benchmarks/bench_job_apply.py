@@ -9,7 +9,7 @@ command from the compressed form (``job_apply.apply_mask_results``). Both run he
 masks (a soft-edged object about 700x500 px moving across the frame): bytes held during the
 job, the worker's extra time per frame, and the GUI-thread apply time for a first propagation
 (empty frames) and a re-propagation (every frame already has a slightly different mask),
-with the ratios old / new.
+with the ratios old / new; and what the undo step holds afterwards.
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ def run(
         report = apply_mask_results(doc, stack, start, encoded, "Propagate")
         new_s = min(new_s, time.perf_counter() - t0)
         assert report.applied == frames and doc.masks.snapshot()[obj] == old_state  # same
-    return encode_s, held_old, held_new, old_s, new_s
+    undo = stack.command(stack.index - 1).nbytes
+    return encode_s, held_old, held_new, old_s, new_s, undo
 
 
 def main() -> int:
@@ -105,7 +106,7 @@ def main() -> int:
     new = masks(n, w, h)
     cases = (("first propagation (empty frames)", None), ("re-propagation", masks(n, w, h, 6.0)))
     for label, existing in cases:
-        encode_s, held_old, held_new, old_s, new_s = run(n, w, h, existing, new, args.repeat)
+        encode_s, held_old, held_new, old_s, new_s, undo = run(n, w, h, existing, new, args.repeat)
         print(f"\n{label}")
         print(f"  held until the end: old {held_old / 2**20:8.1f} MiB   new "
               f"{held_new / 2**20:6.2f} MiB   ratio {held_old / held_new:6.0f}x")  # fmt: skip
@@ -113,6 +114,7 @@ def main() -> int:
         print(f"  GUI apply: old {old_s:6.2f} s ({1000 * old_s / n:.1f} ms a frame)   new "
               f"{new_s:6.2f} s ({1000 * new_s / n:.1f} ms a frame)   "
               f"ratio {old_s / new_s:.2f}x")  # fmt: skip
+        print(f"  the undo step holds {undo / 2**20:.1f} MiB (raw before/after crops, both ways)")
     return 0
 
 
