@@ -4,7 +4,9 @@ Each function takes immutable inputs captured on the GUI thread (a frame reader,
 mask snapshots, settings), calls the core operations the batch steps use
 (``run_segment.load_engine``, ``run_propagate.propagate_object``, ``run_refine.refine_object``,
 ``run_refine.depth_frames``) and reports results through ``emit(frame, payload)``; it never
-touches the document, so a cancelled job leaves nothing half-applied.
+touches the document, so a cancelled job leaves nothing half-applied. Masks are compressed here,
+on the pool thread (``EncodedMask``: bbox + zlib, as the document stores them), so a long job
+holds kilobytes a frame until it applies, not a full-frame array.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 
 from ultimate_roto.core.errors import InputError, ProcessingError, RotoError
 from ultimate_roto.core.progress import Progress
-from ultimate_roto.core.project.masks import EncodedMask
+from ultimate_roto.core.project.masks import EncodedMask, encode_mask
 
 Emit = Callable[[int, Any], None]
 
@@ -50,6 +52,10 @@ class MaskJobInput:
     device: str | None = None  # None: load_engine picks (the "auto" preference)
     options: dict[str, Any] = field(default_factory=dict)
 
+    def keys_in(self, lo: int, hi: int) -> tuple[int, ...]:
+        """The keyframes with a mask in frames ``lo``-``hi``: what propagation starts from."""
+        return tuple(k for k in self.keyframes if k in self.masks and lo <= k <= hi)
+
     def frame_fn(self, read: Callable[[int], np.ndarray]) -> Callable[[int], np.ndarray]:
         """``get_frame(n)``: display-referred RGB as the engines take it."""
         from ultimate_roto.core.engines.run_segment import display_rgb
@@ -67,17 +73,13 @@ def propagate(
     only: tuple[int, int] | None = None,
 ) -> str:
     """Propagate the keyframes inside ``frames`` (inclusive) in ``direction``; emits
-    ``(frame, (uint8 mask, occluded))`` for every non-keyframe (inside ``only`` when given:
-    the affected span of an edited keyframe)."""
+    ``(frame, (EncodedMask or None, occluded))`` for every non-keyframe (inside ``only`` when
+    given: the affected span of an edited keyframe)."""
     from ultimate_roto.core.engines.run_propagate import TrackReport, propagate_object
     from ultimate_roto.core.engines.run_segment import load_engine
 
     lo, hi = frames
-    keys = {
-        k: decode(job.masks.get(k), job.shape)
-        for k in job.keyframes
-        if k in job.masks and lo <= k <= hi
-    }
+    keys = {k: decode(job.masks.get(k), job.shape) for k in job.keys_in(lo, hi)}
     if not keys:
         raise InputError(
             f"object '{job.name}' has no keyframe with a mask in frames {lo}-{hi}",
@@ -97,7 +99,7 @@ def propagate(
     ):
         if n in keys or (only is not None and not only[0] <= n <= only[1]):
             continue
-        emit(n, (to_uint8(mask), bool(info.occluded)))
+        emit(n, (encode_mask(to_uint8(mask)), bool(info.occluded)))
         count += 1
     return f"propagated {job.name} over {count} frames: {report.summary()}"
 
@@ -122,7 +124,8 @@ def refine(
     progress: Progress,
     emit: Emit,
 ) -> str:
-    """Refine the edges of every existing mask in ``frames``; emits ``(frame, uint8 alpha)``.
+    """Refine the edges of every existing mask in ``frames``; emits ``(frame, (EncodedMask or
+    None, None))`` (no occlusion flag).
 
     The object's grow/feather stay non-destructive: the overlay and the exports apply them.
     """
@@ -145,7 +148,7 @@ def refine(
         obj=job.name,
         progress=progress,
     ):
-        emit(n, to_uint8(alpha))
+        emit(n, (encode_mask(to_uint8(alpha)), None))
         count += 1
     return f"refined {job.name} on {count} frames"
 

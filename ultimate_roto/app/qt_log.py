@@ -85,6 +85,7 @@ class QtLogPanel(QTabWidget):
         self.jobs.setRootIsDecorated(False)
         self.jobs.setColumnWidth(0, 380)
         self._jobs: dict[str, tuple[QTreeWidgetItem, QProgressBar, float, QPushButton | None]] = {}
+        self._cancellable: dict[str, bool] = {}
         self.addTab(log_page, "Log")
         self.addTab(self.jobs, "Jobs")
         self.bridge = QtLogBridge()
@@ -118,9 +119,20 @@ class QtLogPanel(QTabWidget):
         return self.view.toPlainText()
 
     # -- jobs ------------------------------------------------------------------------------
-    def job_started(self, job_id: str, name: str, cancel: Callable[[], None] | None = None) -> None:
-        """Add a row; with ``cancel`` the row gets a Cancel button (Progress.abort)."""
-        item = QTreeWidgetItem([name, "running", "", "", ""])
+    def job_started(
+        self,
+        job_id: str,
+        name: str,
+        cancel: Callable[[], None] | None = None,
+        *,
+        cancellable: bool = True,
+        state: str = "running",
+    ) -> None:
+        """Add a row; with ``cancel`` the row gets a Cancel button (Progress.abort).
+
+        ``cancellable=False``: the work never checks for cancel (a download, a hash), so the
+        button works only while the job is queued (see :meth:`job_running`)."""
+        item = QTreeWidgetItem([name, state, "", "", ""])
         self.jobs.insertTopLevelItem(0, item)
         bar = QProgressBar(self.jobs)
         bar.setRange(0, 100)
@@ -135,6 +147,18 @@ class QtLogPanel(QTabWidget):
             button.clicked.connect(lambda: self._cancelling(job_id))
             self.jobs.setItemWidget(item, 4, button)
         self._jobs[job_id] = (item, bar, time.monotonic(), button)
+        self._cancellable[job_id] = cancellable
+
+    def job_running(self, job_id: str) -> None:
+        """A queued job started on the pool; one that cannot stop half-way loses its Cancel."""
+        if job_id not in self._jobs:
+            return
+        item, _bar, _t, button = self._jobs[job_id]
+        if item.text(1) == "queued":
+            item.setText(1, "running")
+        if button is not None and not self._cancellable.get(job_id, True):
+            button.setEnabled(False)
+            button.setToolTip("this step cannot be interrupted once it has started")
 
     def _cancelling(self, job_id: str) -> None:
         if job_id in self._jobs:
@@ -162,6 +186,7 @@ class QtLogPanel(QTabWidget):
     def job_finished(self, job_id: str, state: str = "done", message: str = "") -> None:
         if job_id in self._jobs:
             item, bar, started, button = self._jobs.pop(job_id)
+            self._cancellable.pop(job_id, None)
             item.setText(1, state)
             item.setText(3, f"{time.monotonic() - started:.1f} s")
             if message:

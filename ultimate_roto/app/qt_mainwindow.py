@@ -305,7 +305,7 @@ class QtMainWindow(
 
     def _close_session(self) -> None:
         """Stop what reads the media (jobs, segmentation, decoding), then release it."""
-        self.jobs.cancel_all()
+        self.jobs.shutdown()  # cancel, then wait (one 10 s deadline) for the jobs' pool
         self._stop_segmenter()
         if self.session is not None:
             self.session.close()
@@ -397,7 +397,8 @@ class QtMainWindow(
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         by_signal = getattr(self, "_signal_close", False)
-        if not by_signal and not self.confirm_discard("closing"):
+        asked = by_signal or (self.confirm_stop_jobs("quit") and self.confirm_discard("closing"))
+        if not asked:
             event.ignore()
             return
         keep = by_signal and self.project is not None and self.project.doc.modified

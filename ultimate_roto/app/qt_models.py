@@ -145,20 +145,30 @@ class QtModelsPanel(QWidget):
         self.message_changed.emit(text)
 
     def verify(self, model_id: str | None) -> QObject | None:
-        """Hash and load-check the model's files on a pool thread."""
+        """Hash and load-check the model's files on a pool thread (one call that cannot stop
+        half-way: the Jobs panel's Cancel works only while it is queued)."""
         if model_id is None:
             return None
         self._show(f"verifying {model_id}…")
-        job = self.jobs.start(f"Verify {model_id}", lambda p, e: verify_text(model_id), "model")
+        job = self.jobs.start(
+            f"Verify {model_id}",
+            lambda p, e: verify_text(model_id),
+            "model",
+            cancellable=False,
+            ask_before_quit=False,
+        )
         job.finished.connect(lambda _state, text: self._show(text))
         return job
 
     def pull(self, model_id: str | None) -> QObject | None:
-        """Download on a pool thread; offline it fails within seconds with where to put files."""
+        """Download on a pool thread; offline it fails within seconds with where to put files.
+        The download cannot stop half-way: Cancel works only while it is queued."""
         if model_id is None:
             return None
         self._show(f"pulling {model_id}…")
-        job = self.jobs.start(f"Pull {model_id}", lambda p, e: pull_text(model_id), "model")
+        job = self.jobs.start(
+            f"Pull {model_id}", lambda p, e: pull_text(model_id), "model", cancellable=False
+        )
         job.finished.connect(lambda _state, text: (self._show(text), self.refresh()))
         return job
 

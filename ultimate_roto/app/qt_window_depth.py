@@ -39,17 +39,14 @@ class WindowDepthMixin:
             device=self.prefs.engine_device,
         )
         span = (self.timeline.in_point, self.timeline.out_point)
-        for job in self.jobs.running():  # a newer request supersedes an unfinished one
-            if getattr(job, "computes_depth", False):
-                job.cancel()
         read = self.session.read_now
         found: dict[str, Any] = {}
         job = self.jobs.start(
             f"Compute depth ({span[0]}-{span[1]})",
             lambda p, emit: job_work.depth(inp, read, span, p, emit),
             kind="depth",
+            tag="depth",  # a newer request supersedes an unfinished one
         )
-        job.computes_depth = True
         job.frame_done.connect(lambda _frame, layer: found.__setitem__("layer", layer))
         job.finished.connect(lambda state, _msg: self._depth_job_done(doc, found, state))
         return job

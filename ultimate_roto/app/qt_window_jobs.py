@@ -1,5 +1,6 @@
 """Main-window background jobs: Propagate (and re-propagation of an edited keyframe's span),
-Refine, Export through core's job-file routes, and the start-up warm-up."""
+Refine, Export through core's job-file routes, the start-up warm-up, and the question asked
+before closing over running jobs."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from ultimate_roto.app import job_work
+from ultimate_roto.app.job_apply import ApplyReport, MaskJobStart, Payload, apply_mask_results
 from ultimate_roto.app.qt_export import ExportRequest, QtExportDialog
 from ultimate_roto.app.qt_jobs import QtJob
-from ultimate_roto.core.commands import SetFrameFlagCommand, SetMaskCommand
 from ultimate_roto.core.errors import RotoError
 
 if TYPE_CHECKING:
@@ -45,57 +47,72 @@ class WindowJobsMixin:
         )
 
     def propagate(self: QtMainWindow, direction: str = "both") -> QtJob | None:
-        """Propagate the current object's keyframes (inside in/out) forward, backward or both."""
+        """Propagate the current object's keyframes (inside in/out) forward, backward or both.
+
+        A newer Propagate of the same object supersedes an unfinished one (and its span's
+        re-propagation): only the newest run's results apply."""
         inp = self._job_input("propagate")
         if inp is None:
             return None
         span = (self.timeline.in_point, self.timeline.out_point)
         read = self.session.read_now
+        self.jobs.supersede((inp.obj_id, "repropagate"))
         job = self._start_mask_job(
             f"Propagate {inp.name} {direction} ({span[0]}-{span[1]})",
             lambda p, emit: job_work.propagate(inp, read, span, direction, p, emit),
-            inp.obj_id,
+            inp,
+            (inp.obj_id, "propagate"),
+            inputs=inp.keys_in(*span),
         )
 
         def remember(state: str, _message: str) -> None:
-            if state == "done":  # later keyframe edits re-run only their affected span
-                self._propagated[inp.obj_id] = span
+            if state != "done" or self.project is None:
+                return
+            self._propagated[inp.obj_id] = span  # later keyframe edits re-run their span
+            keys = self.project.doc.object(inp.obj_id).keyframes
+            corrected = [f for f in job.report.kept if f in keys]
+            if corrected:  # keyframes made during the job guide their spans now
+                self.repropagate(inp.obj_id, *corrected)
 
         job.finished.connect(remember)
         return job
 
-    def repropagate(self: QtMainWindow, obj_id: str, frame: int) -> QtJob | None:
-        """After keyframe ``frame`` of a propagated object changed: recompute only the frames
-        between its neighbouring keyframes (``keyframes.affected_span``)."""
+    def repropagate(self: QtMainWindow, obj_id: str, *frames: int) -> QtJob | None:
+        """After keyframe(s) ``frames`` of a propagated object changed: recompute only the
+        frames between their neighbouring keyframes (``keyframes.affected_span``); a newer
+        edit supersedes an unfinished re-run."""
         from ultimate_roto.core.engines.keyframes import affected_span
 
         span = self._propagated.get(obj_id)
-        if span is None or not span[0] <= frame <= span[1] or self.project is None:
+        inside = sorted(f for f in frames if span is not None and span[0] <= f <= span[1])
+        if not inside or self.project is None:
             return None
         keys = sorted(
             k for k in self.project.doc.object(obj_id).keyframes if span[0] <= k <= span[1]
         )
-        lo, hi = affected_span(keys, frame, span)
-        before = [k for k in keys if k < frame]
-        after = [k for k in keys if k > frame]
-        frames = (before[-1] if before else lo, after[0] if after else hi)  # neighbours guide
+        lo = min(affected_span(keys, f, span)[0] for f in inside)
+        hi = max(affected_span(keys, f, span)[1] for f in inside)
+        before = [k for k in keys if k < inside[0]]
+        after = [k for k in keys if k > inside[-1]]
+        guide = (before[-1] if before else lo, after[0] if after else hi)  # neighbours guide
         inp = self._job_input("propagate", obj_id)
-        if inp is None or lo == hi == frame:
+        if inp is None or lo == hi == inside[0]:
             return None
-        for job in self.jobs.running():  # a newer edit supersedes an unfinished re-run
-            if getattr(job, "repropagates", None) == obj_id:
-                job.cancel()
         read = self.session.read_now
+        changed = ", ".join(map(str, inside))
         job = self._start_mask_job(
-            f"Re-propagate {inp.name} {lo}-{hi} (keyframe {frame} changed)",
-            lambda p, emit: job_work.propagate(inp, read, frames, "both", p, emit, only=(lo, hi)),
-            obj_id,
+            f"Re-propagate {inp.name} {lo}-{hi} (keyframe {changed} changed)",
+            lambda p, emit: job_work.propagate(inp, read, guide, "both", p, emit, only=(lo, hi)),
+            inp,
+            (obj_id, "repropagate"),
+            inputs=inp.keys_in(*guide),
         )
         job.repropagates = obj_id
         return job
 
     def refine(self: QtMainWindow) -> QtJob | None:
-        """Refine the current object's mask edges over the in/out range."""
+        """Refine the current object's mask edges over the in/out range (a newer Refine of the
+        same object supersedes an unfinished one)."""
         inp = self._job_input("refine")
         if inp is None:
             return None
@@ -104,40 +121,45 @@ class WindowJobsMixin:
         return self._start_mask_job(
             f"Refine {inp.name} ({frames[0]}-{frames[-1]})",
             lambda p, emit: job_work.refine(inp, read, frames, p, emit),
-            inp.obj_id,
+            inp,
+            (inp.obj_id, "refine"),
         )
 
-    def _start_mask_job(self: QtMainWindow, title: str, work, obj_id: str) -> QtJob:
-        results: dict[int, Any] = {}
-        job = self.jobs.start(title, work, kind="mask")
-        job.frame_done.connect(lambda f, payload: results.__setitem__(f, payload))
-        job.finished.connect(lambda state, msg: self._mask_job_done(job, obj_id, results, state))
-        return job
+    def _start_mask_job(
+        self: QtMainWindow,
+        title: str,
+        work,
+        inp: job_work.MaskJobInput,
+        tag: tuple[str, str],
+        inputs: tuple[int, ...] = (),
+    ) -> QtJob:
+        """Run ``work``; its compressed masks are held until it ends, then applied as ONE undo
+        step, minus whatever changed meanwhile (see :func:`job_apply.apply_mask_results`)."""
+        start = MaskJobStart.capture(self.project.doc, inp.obj_id, inputs)
+        results: dict[int, Payload] = {}
 
-    def _mask_job_done(
-        self: QtMainWindow, job: QtJob, obj_id: str, results: dict[int, Any], state: str
-    ) -> None:
-        """Apply a finished job's masks and occlusion flags as ONE undo step; a cancelled or
-        failed job applies none."""
-        if state != "done" or self.project is None or not self.project.doc.has_object(obj_id):
-            return
-        doc, stack = self.project.doc, self.project.stack
-        with stack.macro(job.title):
-            for frame in sorted(results):
-                payload = results[frame]
-                mask, occluded = payload if isinstance(payload, tuple) else (payload, None)
-                cmd = SetMaskCommand(doc, obj_id, frame, mask)
-                if not cmd.obsolete:
-                    stack.push(cmd)
-                if occluded is not None and occluded != (
-                    "occluded" in doc.frame_flags(obj_id, frame)
-                ):
-                    stack.push(SetFrameFlagCommand(doc, obj_id, frame, "occluded", occluded))
-        results.clear()
+        def apply(message: str) -> tuple[str, str]:
+            project = self.project
+            doc = project.doc if project is not None else None
+            stack = project.stack if project is not None else None
+            report = job.report = apply_mask_results(doc, stack, start, results, title)
+            results.clear()
+            if report.dropped:
+                return "dropped", f"{title}: {report.summary()}"
+            return "done", f"{message} — {report.summary()}"
+
+        job = self.jobs.start(title, work, kind="mask", tag=tag, apply=apply)
+        job.report = ApplyReport()
+        job.frame_done.connect(lambda f, payload: results.__setitem__(f, payload))
+        job.finished.connect(lambda *_a: results.clear())  # cancelled/failed: nothing applies
+        return job
 
     def _job_added(self: QtMainWindow, job: QtJob) -> None:
         panel = self.log_panel
-        panel.job_started(job.job_id, job.title, job.cancel)
+        panel.job_started(
+            job.job_id, job.title, job.cancel, cancellable=job.cancellable, state=job.state
+        )
+        job.started.connect(lambda: panel.job_running(job.job_id))
         job.progressed.connect(lambda f, m, eta: panel.job_progress(job.job_id, f, m, eta))
         job.finished.connect(lambda state, msg: self._job_finished(job, state, msg))
 
@@ -147,8 +169,34 @@ class WindowJobsMixin:
         self.statusBar().showMessage(message, 8000)
 
     def warm_up_engines(self: QtMainWindow) -> QtJob:
-        """Compile the refine engine's kernels in the background (once, at start-up)."""
-        return self.jobs.start("Warm up the refine engine", job_work.warm_up, kind="warmup")
+        """Compile the refine engine's kernels in the background (once, at start-up; one call
+        into numba that cannot stop half-way: cancellable only while queued)."""
+        return self.jobs.start(
+            "Warm up the refine engine",
+            job_work.warm_up,
+            kind="warmup",
+            cancellable=False,
+            ask_before_quit=False,
+        )
+
+    def confirm_stop_jobs(self: QtMainWindow, doing: str) -> bool:
+        """Before ``doing`` ("quit"): 'N jobs running — cancel them and quit?'; True to go on.
+        Housekeeping jobs (the warm-up, a Verify) are not worth a question."""
+        running = [j for j in self.jobs.running() if j.ask_before_quit]
+        if not running:
+            return True
+        names = "\n".join(f"• {j.title}" for j in running[:8])
+        more = f"\n… and {len(running) - 8} more" if len(running) > 8 else ""
+        answer = QMessageBox.question(
+            self,
+            "Jobs running",
+            f"{len(running)} job{'s' if len(running) > 1 else ''} running:\n{names}{more}\n\n"
+            f"Cancel {'them' if len(running) > 1 else 'it'} and {doing}? Their results "
+            "will be lost.",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Discard
 
     # -- export ----------------------------------------------------------------------------
     def _doc_objects(self: QtMainWindow) -> list[Any]:

@@ -1,0 +1,191 @@
+"""Applying a finished mask job (propagate, refine) to the document: only what is still valid,
+from the compressed masks the worker produced, as one undo step.
+
+Qt-free. A job computes from a snapshot taken when it started; by the time it ends the user may
+have painted a frame, undone the keyframe it started from, deleted the object or opened another
+project. :func:`apply_mask_results` compares the document with that snapshot (mask entries are
+immutable, so an unchanged frame holds an equal entry) and keeps every change the user made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ultimate_roto.core.commands import PaintMaskCommand, SetFrameFlagCommand
+from ultimate_roto.core.project.masks import EncodedMask, nonzero_bbox
+
+#: What a mask job emits per frame: the compressed mask (None: empty) and, for propagation,
+#: whether the object is occluded there (None: leave the flag alone).
+Payload = tuple[EncodedMask | None, bool | None]
+
+
+@dataclass(frozen=True)
+class MaskJobStart:
+    """The object's state when a mask job started: what its results must still match.
+
+    Attributes
+    ----------
+    doc
+        The document (identity: File > Open makes a new one).
+    entries
+        The object's compressed masks per frame.
+    keyframes
+        The object's keyframes.
+    inputs
+        Keyframes the results were computed from (propagation); if one of them changed, every
+        result is stale.
+    """
+
+    doc: Any
+    obj_id: str
+    entries: Mapping[int, EncodedMask]
+    keyframes: frozenset[int]
+    inputs: tuple[int, ...] = ()
+
+    @classmethod
+    def capture(cls, doc: Any, obj_id: str, inputs: Iterable[int] = ()) -> MaskJobStart:
+        """Snapshot ``obj_id`` of ``doc`` now (cheap: the entries are shared, not copied)."""
+        return cls(
+            doc,
+            obj_id,
+            dict(doc.masks.snapshot().get(obj_id, {})),
+            frozenset(doc.object(obj_id).keyframes),
+            tuple(sorted(inputs)),
+        )
+
+    def frame_changed(self, doc: Any, frame: int) -> bool:
+        """True when ``frame`` became a keyframe or its mask changed since the start."""
+        if frame in doc.object(self.obj_id).keyframes and frame not in self.keyframes:
+            return True
+        return doc.masks.encoded(self.obj_id, frame) != self.entries.get(frame)
+
+    def stale_reason(self, doc: Any) -> str:
+        """Why no result may apply to ``doc`` (the current document or None); '' if they may."""
+        if doc is not self.doc:
+            return "another project was opened during the job"
+        if not doc.has_object(self.obj_id):
+            return "the object was deleted during the job"
+        keys = doc.object(self.obj_id).keyframes
+        changed = [k for k in self.inputs if k not in keys or self.frame_changed(doc, k)]
+        if changed:
+            return (
+                f"keyframe {frame_list(changed)} changed during the job (it was computed "
+                "from the old one) — run it again"
+            )
+        return ""
+
+
+@dataclass
+class ApplyReport:
+    """What :func:`apply_mask_results` did."""
+
+    applied: int = 0
+    kept: list[int] = field(default_factory=list)
+    dropped: str = ""
+
+    def summary(self) -> str:
+        if self.dropped:
+            return f"results dropped: {self.dropped}"
+        text = f"{self.applied} frame(s) changed"
+        if self.kept:
+            text += (
+                f"; {len(self.kept)} frame(s) changed during the job were kept as they are "
+                f"({frame_list(self.kept)})"
+            )
+        return text
+
+
+def frame_list(frames: Iterable[int]) -> str:
+    """``1001-1003, 1007`` for [1001, 1002, 1003, 1007]."""
+    out: list[str] = []
+    run: list[int] = []
+    for f in sorted(set(frames)):
+        if run and f != run[-1] + 1:
+            out.append(_span(run))
+            run = []
+        run.append(f)
+    if run:
+        out.append(_span(run))
+    return ", ".join(out)
+
+
+def _span(run: list[int]) -> str:
+    return str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}"
+
+
+def set_mask_command(
+    doc: Any, obj_id: str, frame: int, new: EncodedMask | None
+) -> PaintMaskCommand | None:
+    """A command that makes ``frame``'s mask ``new``, or None when it already is.
+
+    Works on the union of the old and new bboxes only (never a full-frame array), and stores
+    the bbox of the changed pixels, as :class:`SetMaskCommand` does.
+    """
+    old = doc.masks.encoded(obj_id, frame)
+    if old == new:
+        return None
+    if old is None or new is None:  # bboxes are tight: the changed pixels are the other's
+        enc = new if old is None else old
+        crop, zeros = enc.crop(), np.zeros(_size(enc.bbox), np.uint8)
+        after, before = (crop, zeros) if old is None else (zeros, crop)
+        return PaintMaskCommand(doc, obj_id, frame, enc.bbox, after, before, text="Set Mask")
+    boxes = [e.bbox for e in (old, new) if e is not None]
+    ux0, uy0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    ux1, uy1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    before = doc.mask_region(obj_id, frame, (ux0, uy0, ux1, uy1))
+    after = np.zeros_like(before)
+    if new is not None:
+        x0, y0, x1, y1 = new.bbox
+        after[y0 - uy0 : y1 - uy0, x0 - ux0 : x1 - ux0] = new.crop()
+    diff = nonzero_bbox(before != after)
+    if diff is None:
+        return None
+    dx0, dy0, dx1, dy1 = diff
+    bbox = (ux0 + dx0, uy0 + dy0, ux0 + dx1, uy0 + dy1)
+    return PaintMaskCommand(
+        doc,
+        obj_id,
+        frame,
+        bbox,
+        np.ascontiguousarray(after[dy0:dy1, dx0:dx1]),
+        before[dy0:dy1, dx0:dx1],
+        text="Set Mask",
+    )
+
+
+def _size(bbox: tuple[int, int, int, int]) -> tuple[int, int]:
+    x0, y0, x1, y1 = bbox
+    return (y1 - y0, x1 - x0)
+
+
+def apply_mask_results(
+    doc: Any, stack: Any, start: MaskJobStart, results: Mapping[int, Payload], title: str
+) -> ApplyReport:
+    """Push the still-valid results as ONE undo step named ``title``.
+
+    ``doc`` is the window's current document (None: none open). Nothing applies when the
+    project, the object or an input keyframe changed; otherwise frames that became keyframes
+    or whose mask changed during the job keep the user's version.
+    """
+    report = ApplyReport(dropped=start.stale_reason(doc))
+    if report.dropped:
+        return report
+    obj_id = start.obj_id
+    with stack.macro(title):
+        for frame in sorted(results):
+            if start.frame_changed(doc, frame):
+                report.kept.append(frame)
+                continue
+            enc, occluded = results[frame]
+            cmd = set_mask_command(doc, obj_id, frame, enc)
+            if cmd is not None:
+                stack.push(cmd)
+            flagged = "occluded" in doc.frame_flags(obj_id, frame)
+            if occluded is not None and occluded != flagged:
+                stack.push(SetFrameFlagCommand(doc, obj_id, frame, "occluded", occluded))
+            report.applied += int(cmd is not None)
+    return report
