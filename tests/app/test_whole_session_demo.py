@@ -24,10 +24,11 @@ STROKE = ((720, 460), (820, 470))  # brush dabs right of the astronaut, in the b
 SCRUB_TO = 30
 
 
-def file_action(win, text: str):
-    """The action of the File menu whose text is ``text``."""
+def file_action(win, action_id: str):
+    """The File menu's action ``action_id`` (checked to be in that menu, as a user finds it)."""
     (menu,) = [a.menu() for a in win.menuBar().actions() if a.text() == "&File"]
-    (action,) = [a for a in menu.actions() if a.text() == text]
+    action = win.registry.action(action_id)
+    assert action in menu.actions()
     return action
 
 
@@ -56,7 +57,7 @@ def all_masks(doc) -> dict[tuple[str, int], np.ndarray]:
 
 def open_via_menu(qtbot, win, monkeypatch, path) -> None:
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(path), ""))
-    file_action(win, "&Open media or project…").trigger()
+    file_action(win, "file.open").trigger()
     qtbot.waitUntil(lambda: win.viewport.frame is not None, timeout=10_000)
 
 
@@ -132,7 +133,7 @@ def test_whole_session_on_the_demo_shot(qtbot, main_window, settings, tmp_path, 
     monkeypatch.setattr(
         QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(path), "Roto project (*.roto)")
     )
-    file_action(win, "Save &As…").trigger()
+    file_action(win, "file.save_as").trigger()
     assert path.is_file() and not win.project.doc.modified
     state, masks = win.project.doc.to_dict(), all_masks(win.project.doc)
     assert set(masks) == {(obj, 0)} and np.array_equal(masks[obj, 0], painted)

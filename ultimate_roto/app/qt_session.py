@@ -90,6 +90,7 @@ class QtMediaSession(QObject):
         self.readahead = ReadAhead()
         self._wanted: int | None = None  # the frame last requested
         self._shown: int | None = None  # the frame last handed over
+        self._first: int | None = None  # the first frame requested
         self._closed = False
         self._last_cached: list[int] | None = None
         # thumbnails, and frames the prefetch cannot plan (e.g. missing ones: errors or holds)
@@ -113,6 +114,8 @@ class QtMediaSession(QObject):
             return
         step = self.readahead.observe(frame)
         self._wanted = frame
+        if self._first is None:
+            self._first = frame
         ahead, behind = self.prefetch_ahead, self.prefetch_behind
         self.provider.prefetch(frame, ahead=ahead, behind=behind, step=step)
         data = self.provider.peek(frame)
@@ -156,10 +159,12 @@ class QtMediaSession(QObject):
         while playing is still progress); never one the playhead has already passed."""
         if frame == self._wanted:
             return True
-        if self._wanted is None or self._shown is None:
+        # from the frame on screen, or before any is: from the first one asked for
+        origin = self._shown if self._shown is not None else self._first
+        if self._wanted is None or origin is None:
             return False
-        lo, hi = sorted((self._shown, self._wanted))
-        return lo < frame < hi and (frame - self._shown) * (self._wanted - self._shown) > 0
+        lo, hi = sorted((origin, self._wanted))
+        return lo < frame < hi and (frame - origin) * (self._wanted - origin) > 0
 
     def _hand_over(self, frame: int, data: np.ndarray) -> None:
         self._shown = frame

@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ultimate_roto.app import job_work
+from ultimate_roto.app.overlay_cache import shown_depth
 from ultimate_roto.app.qt_jobs import QtJob
 from ultimate_roto.core.commands import ClearDepthCommand, SetDepthCommand
 
@@ -89,4 +90,5 @@ class WindowDepthMixin:
             if self.viewport.depth is not None:
                 self.viewport.set_depth(None)
             return
-        self.viewport.set_depth(layer.get(self.current_frame), normalised=True)
+        depth = shown_depth(self.overlays, layer, self.current_frame)
+        self.viewport.set_depth(depth, normalised=True)

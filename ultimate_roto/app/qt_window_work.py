@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ultimate_roto.app import job_work
+from ultimate_roto.app.overlay_cache import shown_mask
 from ultimate_roto.app.qt_segment import QtSegmentWorker
 from ultimate_roto.core.commands import SetKeyframeCommand, SetMaskCommand
 
@@ -176,12 +177,8 @@ class WindowWorkMixin:
             self.viewport.set_mask(None)
             return
         obj = self.project.doc.object(obj_id)
-        mask = self.project.doc.mask(obj_id, self.current_frame)
         ops = job_work.mask_ops_settings(obj.mask_ops)
-        if job_work.ops_active(ops) and mask.any():
-            from ultimate_roto.core.engines.maskops import apply_ops
-
-            mask = apply_ops(mask, ops)
+        mask = shown_mask(self.overlays, self.project.doc, obj_id, self.current_frame, ops)
         self.viewport.set_mask(mask, tuple(c / 255.0 for c in obj.color))
 
     def _mask_changed(self: QtMainWindow, obj_id: str, frame: int, bbox: tuple) -> None:
