@@ -136,3 +136,23 @@ def test_the_fps_label_shows_the_frames_painted_with_a_slow_reader(qtbot, main_w
     assert target == 24
     assert 1.0 <= actual <= 12.0, (text, len(presented))  # about 10 a second painted
     assert len(presented) >= 5, presented  # frames were painted while playing
+
+
+def test_play_pressed_before_the_first_frame_arrives_still_shows_frames(
+    qtbot, main_window, monkeypatch
+):
+    """New media, play at once, a decoder slower than a frame: the frames read on the way
+    are shown (the session used to drop every one until a first frame was on screen, which
+    with a slow decoder never happened: 0 fps for good)."""
+    from ultimate_roto.app.qt_session import QtMediaSession
+
+    monkeypatch.setattr(QtMediaSession, "request_thumbnails", lambda _self: [])
+    win = main_window
+    reader = PacedReader(400, 0.1)
+    presented: list[int] = []
+    win.viewport.frame_presented.connect(lambda: presented.append(win.current_frame))
+    win.set_reader(reader)
+    win.playback.play()  # before the first frame of the new media is on screen
+    qtbot.waitUntil(lambda: len(presented) >= 3, timeout=5000)
+    win.playback.stop()
+    assert win.viewport.image.shape == (30, 50, 3)
