@@ -75,4 +75,6 @@ def main_window(qtbot, qapp, settings, tmp_path, monkeypatch):
     qtbot.waitUntil(lambda: win.viewport.frame is not None, timeout=3000)
     yield win
     win.close()
+    # the jobs' own pool (not Qt's global one, which no_leaks checks) is empty once closed
+    assert win.jobs.pool.activeThreadCount() == 0, "a job still runs after the window closed"
     win.deleteLater()

@@ -35,3 +35,16 @@ def test_the_inspector_fits_the_default_dock_whatever_its_texts(main_window):
     finally:
         registry.unregister(spec.id)
         main_window.inspector.object_panel.refresh_engines()
+
+
+def test_thumbnails_show_their_frame_numbers_whole(main_window, qtbot):
+    strip = main_window.thumbnails
+    main_window.docks["thumbnails"].raise_()
+    strip.set_frames(list(range(1001, 1061)))  # full-size placeholders and a scroll bar
+    strip.setFixedHeight(strip.minimumHeight())  # the smallest the dock lets it be
+    qtbot.wait(50)
+    assert strip.horizontalScrollBar().isVisible()
+    rect = strip.visualItemRect(strip.item(0))
+    bottom = strip.viewport().height()
+    assert rect.height() >= strip.iconSize().height() + strip.fontMetrics().height()
+    assert rect.bottom() + strip.spacing() < bottom, (rect, bottom)  # with its margin

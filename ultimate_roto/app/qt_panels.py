@@ -250,11 +250,17 @@ class QtThumbnailStrip(QListWidget):
         self.setSpacing(4)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setMinimumHeight(104)
+        self.setMinimumHeight(self.needed_height())
         self._items: dict[int, QListWidgetItem] = {}
         self.itemClicked.connect(
             lambda item: self.frame_activated.emit(item.data(Qt.ItemDataRole.UserRole))
         )
+
+    def needed_height(self) -> int:
+        """Height that shows a whole thumbnail with its frame number above the scroll bar."""
+        label = self.fontMetrics().height() + 6
+        bar = self.horizontalScrollBar().sizeHint().height()
+        return self.iconSize().height() + label + 3 * self.spacing() + bar + 2 * self.frameWidth()
 
     def set_frames(self, frames: list[int]) -> None:
         self.clear()

@@ -21,7 +21,7 @@ RAISED_TABS = ("inspector", "thumbnails")  # the tab in front of each tabbed doc
 DOCK_SIZES = (  # docks, their sizes, the direction: the default layout's proportions
     (("layers", "inspector"), (220, 420), Qt.Orientation.Vertical),
     (("inspector",), (330,), Qt.Orientation.Horizontal),
-    (("thumbnails", "timeline"), (120, 110), Qt.Orientation.Vertical),
+    (("thumbnails", "timeline"), (150, 110), Qt.Orientation.Vertical),
 )
 
 
