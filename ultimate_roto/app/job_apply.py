@@ -90,7 +90,7 @@ class ApplyReport:
     def summary(self) -> str:
         if self.dropped:
             return f"results dropped: {self.dropped}"
-        text = f"{self.applied} frame(s) changed"
+        text = f"masks updated on {self.applied} frame(s)"
         if self.kept:
             text += (
                 f"; {len(self.kept)} frame(s) changed during the job were kept as they are "
