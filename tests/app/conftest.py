@@ -78,3 +78,17 @@ def main_window(qtbot, qapp, settings, tmp_path, monkeypatch):
     # the jobs' own pool (not Qt's global one, which no_leaks checks) is empty once closed
     assert win.jobs.pool.activeThreadCount() == 0, "a job still runs after the window closed"
     win.deleteLater()
+
+
+@pytest.fixture
+def bare_window(qtbot, settings, tmp_path):
+    """A QtMainWindow with no media (not shown), for the launch and recovery paths."""
+    from ultimate_roto.app.qt_mainwindow import QtMainWindow
+
+    settings.setValue("autosave_dir", str(tmp_path / "autosave"))
+    win = QtMainWindow(settings)
+    qtbot.addWidget(win)
+    yield win
+    if win.project is not None:
+        win.project.doc.set_modified(False)
+    win.close()

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QMessageBox
 from tests.app.test_file_open import png_sequence
 from ultimate_roto import paths
 from ultimate_roto.app import qt_main
-from ultimate_roto.app.qt_mainwindow import QtMainWindow
 from ultimate_roto.app.qt_prefs import Preferences
 from ultimate_roto.app.qt_theme import dark_palette, light_palette, stylesheet
 
@@ -52,15 +51,9 @@ def test_make_application_follows_the_theme_preference(app_state):
 
 
 @pytest.fixture
-def window(qtbot, settings, tmp_path, monkeypatch):
+def window(bare_window, monkeypatch):
     monkeypatch.setattr(QMessageBox, "question", lambda *_a, **_k: QMessageBox.StandardButton.No)
-    settings.setValue("autosave_dir", str(tmp_path / "autosave"))
-    win = QtMainWindow(settings)
-    qtbot.addWidget(win)
-    yield win
-    if win.project is not None:
-        win.project.doc.set_modified(False)
-    win.close()
+    return bare_window
 
 
 def test_the_first_window_lands_on_the_demo_shot(qtbot, window):

@@ -47,14 +47,8 @@ def answer(monkeypatch):
 
 
 @pytest.fixture
-def window(qtbot, settings, tmp_path):
-    settings.setValue("autosave_dir", str(tmp_path / "autosave"))
-    win = QtMainWindow(settings)
-    qtbot.addWidget(win)
-    yield win
-    if win.project is not None:
-        win.project.doc.set_modified(False)
-    win.close()
+def window(bare_window):
+    return bare_window
 
 
 def crashed_project(tmp_path, settings):

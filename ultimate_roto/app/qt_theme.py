@@ -17,8 +17,21 @@ log = logging.getLogger(__name__)
 ACCENT = QColor(255, 122, 40)
 
 
-def dark_palette() -> QPalette:
+def _palette(roles: dict, disabled_text: QColor) -> QPalette:
+    """A palette of ``roles`` whose disabled texts are ``disabled_text``."""
     pal = QPalette()
+    for role, colour in roles.items():
+        pal.setColor(role, colour)
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.WindowText,
+    ):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, disabled_text)
+    return pal
+
+
+def dark_palette() -> QPalette:
     roles = {
         QPalette.ColorRole.Window: QColor(43, 44, 48),
         QPalette.ColorRole.WindowText: QColor(200, 202, 208),
@@ -35,20 +48,11 @@ def dark_palette() -> QPalette:
         QPalette.ColorRole.Highlight: QColor(204, 98, 32),
         QPalette.ColorRole.HighlightedText: QColor(255, 255, 255),
     }
-    for role, colour in roles.items():
-        pal.setColor(role, colour)
-    for role in (
-        QPalette.ColorRole.Text,
-        QPalette.ColorRole.ButtonText,
-        QPalette.ColorRole.WindowText,
-    ):
-        pal.setColor(QPalette.ColorGroup.Disabled, role, QColor(100, 101, 106))
-    return pal
+    return _palette(roles, disabled_text=QColor(100, 101, 106))
 
 
 def light_palette() -> QPalette:
     """A neutral grey light palette (Fusion's own is stark white) with the same accent."""
-    pal = QPalette()
     roles = {
         QPalette.ColorRole.Window: QColor(232, 233, 236),
         QPalette.ColorRole.WindowText: QColor(34, 35, 38),
@@ -66,15 +70,7 @@ def light_palette() -> QPalette:
         QPalette.ColorRole.HighlightedText: QColor(255, 255, 255),
         QPalette.ColorRole.Mid: QColor(160, 162, 168),
     }
-    for role, colour in roles.items():
-        pal.setColor(role, colour)
-    for role in (
-        QPalette.ColorRole.Text,
-        QPalette.ColorRole.ButtonText,
-        QPalette.ColorRole.WindowText,
-    ):
-        pal.setColor(QPalette.ColorGroup.Disabled, role, QColor(150, 152, 158))
-    return pal
+    return _palette(roles, disabled_text=QColor(150, 152, 158))
 
 
 def stylesheet(theme: str = "dark") -> str:
