@@ -10,7 +10,7 @@ import numpy as np
 from ultimate_roto.core.commands.stack import Command
 from ultimate_roto.core.errors import InputError
 from ultimate_roto.core.project.document import Document, RemovedObject
-from ultimate_roto.core.project.masks import BBox, as_uint8_mask, nonzero_bbox
+from ultimate_roto.core.project.masks import BBox, EncodedMask, as_uint8_mask, nonzero_bbox
 from ultimate_roto.core.project.model import DEFAULT_COLOURS, RotoObject, new_object_id
 
 # -- objects -----------------------------------------------------------------------------------
@@ -354,3 +354,56 @@ class SetMaskCommand(PaintMaskCommand):
     def undo(self) -> None:
         if not self.obsolete:
             super().undo()
+
+
+class SetEncodedMaskCommand(Command):
+    """Make one frame's mask an already-compressed entry (a mask job's result).
+
+    Keeps the old and new entries themselves (immutable, shared with the document and the job,
+    never copied): redo and undo swap them with :meth:`Document.set_mask_encoded`, with no
+    decoding or compressing. Consecutive commands with one ``merge_id`` on the same frame merge.
+
+    Parameters
+    ----------
+    entry
+        The new mask as :func:`~ultimate_roto.core.project.masks.encode_mask` makes it (tight
+        bbox); None clears the frame.
+    """
+
+    def __init__(
+        self,
+        doc: Document,
+        obj_id: str,
+        frame: int,
+        entry: EncodedMask | None,
+        text: str = "Set Mask",
+        merge_id: object = None,
+    ) -> None:
+        super().__init__(text)
+        doc.object(obj_id)
+        self.doc, self.obj_id, self.frame = doc, obj_id, int(frame)
+        self.before = doc.masks.encoded(obj_id, self.frame)
+        self.after = None if entry is None else doc.masks.check_encoded(entry)
+        self.merge_id = merge_id
+        self.obsolete = self.before == self.after
+
+    @property
+    def nbytes(self) -> int:
+        """The compressed sizes of both entries (the undo history's byte budget)."""
+        return sum(e.nbytes for e in (self.before, self.after) if e is not None)
+
+    def redo(self) -> None:
+        self.doc.set_mask_encoded(self.obj_id, self.frame, self.after)
+
+    def undo(self) -> None:
+        self.doc.set_mask_encoded(self.obj_id, self.frame, self.before)
+
+    def merge_with(self, other: Command) -> bool:
+        if not (
+            isinstance(other, SetEncodedMaskCommand)
+            and (other.obj_id, other.frame) == (self.obj_id, self.frame)
+        ):
+            return False
+        self.after = other.after
+        self.obsolete = self.after == self.before
+        return True

@@ -18,7 +18,7 @@ from ultimate_roto.core.project.checks import (
     normalise_shot,
 )
 from ultimate_roto.core.project.depth import DepthLayer
-from ultimate_roto.core.project.masks import BBox, EncodedMask, MaskStore, clip_bbox
+from ultimate_roto.core.project.masks import BBox, EncodedMask, MaskStore, clip_bbox, union_bbox
 from ultimate_roto.core.project.model import (
     DEFAULT_COLOURS,
     FramePrompts,
@@ -407,6 +407,31 @@ class Document:
             self.masks.set_region(obj_id, frame, bbox, pixels)
             self._changed()
         self._mask_done(obj_id, frame, tuple(int(v) for v in bbox))
+
+    def set_mask_encoded(
+        self, obj_id: str, frame: int, entry: EncodedMask | None
+    ) -> EncodedMask | None:
+        """Make one frame's mask an already-compressed entry (None clears it), kept as is.
+
+        Nothing is decoded or compressed again: the immutable entry is shared with the caller
+        (a job's result, an undo step). Announced with the union of the old and new bboxes,
+        which holds every pixel that can have changed; nothing happens when ``entry`` equals
+        the stored one. Returns the previous entry.
+
+        Raises InputError for an unknown object or an entry that does not fit the frame.
+        """
+        self.object(obj_id)
+        if entry is not None:
+            self.masks.check_encoded(entry)
+        with self._lock:
+            old = self.masks.encoded(obj_id, frame)
+            if old == entry:
+                return old
+            self.masks.set_encoded(obj_id, frame, entry)
+            self._changed()
+        bbox = union_bbox(old.bbox if old else None, entry.bbox if entry else None)
+        self._mask_done(obj_id, frame, bbox)
+        return old
 
     def _mask_done(self, obj_id: str, frame: int, bbox: tuple) -> None:
         self.events.mask_changed.emit(obj_id, int(frame), bbox)

@@ -58,6 +58,13 @@ def encode_mask(mask: np.ndarray) -> EncodedMask | None:
     return EncodedMask(bbox, zlib.compress(crop.tobytes(), 1))
 
 
+def union_bbox(a: BBox | None, b: BBox | None) -> BBox | None:
+    """The smallest bbox holding both (None counts as empty); None when both are."""
+    if a is None or b is None:
+        return a if b is None else b
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
 def clip_bbox(bbox: Iterable[int], width: int, height: int) -> BBox | None:
     """Clip ``bbox`` to the frame; None when nothing is left."""
     x0, y0, x1, y1 = (int(v) for v in bbox)
@@ -157,17 +164,34 @@ class MaskStore:
             full[y0:y1, x0:x1] = pixels
             self.set_encoded(obj_id, frame, encode_mask(full))
 
-    def set_encoded(self, obj_id: str, frame: int, enc: EncodedMask | None) -> None:
-        """Store an already-encoded mask (None removes the frame)."""
+    def set_encoded(self, obj_id: str, frame: int, enc: EncodedMask | None) -> EncodedMask | None:
+        """Store an already-encoded mask as is (None removes the frame); returns the previous
+        entry. Trusted: callers holding entries from elsewhere check them with
+        :meth:`check_encoded` first."""
         frame = int(frame)
         with self._lock:
             per = self._entries.setdefault(obj_id, {})
             if enc is None:
-                if per.pop(frame, None) is None:
-                    return
+                old = per.pop(frame, None)
+                if old is None:
+                    return None
             else:
+                old = per.get(frame)
                 per[frame] = enc
             self._bump(obj_id, frame // CHUNK_FRAMES)
+            return old
+
+    def check_encoded(self, enc: EncodedMask) -> EncodedMask:
+        """Refuse an entry that cannot belong to this store (not an :class:`EncodedMask` with
+        immutable ``bytes`` data, or a bbox outside the frame); returns it. Cheap: the data is
+        not decompressed."""
+        if not isinstance(enc, EncodedMask) or type(enc.data) is not bytes:
+            raise InputError(
+                f"expected an EncodedMask with bytes data, got {type(enc).__name__}",
+                hint="compress masks with masks.encode_mask",
+            )
+        self._check_bbox(enc.bbox)
+        return enc
 
     def pop_object(self, obj_id: str) -> dict[int, EncodedMask]:
         """Remove and return every mask of ``obj_id`` (for undoable deletes)."""
