@@ -1,5 +1,5 @@
-"""Applying mask-job results (Qt-free part): compressed payloads from the worker, commands built
-from them match SetMaskCommand, and only frames unchanged since the job started are applied."""
+"""Applying mask-job results (Qt-free part): compressed payloads from the worker are stored as
+they are (pixels as SetMaskCommand's), and only frames unchanged since the job started apply."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from ultimate_roto.app.job_apply import (
 )
 from ultimate_roto.core.commands import (
     CommandStack,
-    PaintMaskCommand,
+    SetEncodedMaskCommand,
     SetKeyframeCommand,
     SetMaskCommand,
 )
 from ultimate_roto.core.progress import Progress
-from ultimate_roto.core.project import Document, Shot
+from ultimate_roto.core.project import Document, Shot, load_project, masks, save_project
 from ultimate_roto.core.project.masks import EncodedMask, encode_mask
 
 W, H = 96, 64
@@ -54,16 +54,65 @@ def test_a_command_from_the_encoded_mask_matches_set_mask_command(doc_stack, old
     doc, stack, obj = doc_stack
     if old is not None:
         doc.set_mask(obj, 3, old)
-    before = doc.mask(obj, 3)
+    before, before_enc = doc.mask(obj, 3), doc.masks.encoded(obj, 3)
     want = SetMaskCommand(doc, obj, 3, new if new is not None else np.zeros((H, W), np.uint8))
-    cmd = set_mask_command(doc, obj, 3, None if new is None else encode_mask(new))
-    assert isinstance(cmd, PaintMaskCommand) and cmd.text == "Set Mask"
-    assert cmd.bbox == want.bbox  # the changed pixels only, as SetMaskCommand stores
+    enc = None if new is None else encode_mask(new)
+    cmd = set_mask_command(doc, obj, 3, enc)
+    assert isinstance(cmd, SetEncodedMaskCommand) and cmd.text == "Set Mask"
+    assert cmd.nbytes == sum(e.nbytes for e in (before_enc, enc) if e is not None)
+    events = []
+    doc.events.mask_changed.connect(lambda *a: events.append(a))
     stack.push(cmd)
     target = new if new is not None else np.zeros((H, W), np.uint8)
-    assert np.array_equal(doc.mask(obj, 3), target)
+    assert np.array_equal(doc.mask(obj, 3), target) and doc.masks.encoded(obj, 3) is enc
+    ((_o, _f, (x0, y0, x1, y1)),) = events  # covers every pixel SetMaskCommand changes
+    wx0, wy0, wx1, wy1 = want.bbox
+    assert x0 <= wx0 and y0 <= wy0 and x1 >= wx1 and y1 >= wy1
     stack.undo()
-    assert np.array_equal(doc.mask(obj, 3), before)
+    assert np.array_equal(doc.mask(obj, 3), before) and doc.masks.encoded(obj, 3) is before_enc
+
+
+def test_applying_neither_decodes_nor_compresses(doc_stack, monkeypatch):
+    """The worker's entries are stored as they are (was: decode, then the store compressed
+    every frame again on the GUI thread), and the undo step holds them, not raw crops."""
+    doc, stack, obj = doc_stack
+    for f in (1, 2):
+        doc.set_mask(obj, f, disc(20 + f))
+    start = MaskJobStart.capture(doc, obj)
+    results = {f: (encode_mask(disc(60, r=10 + f)), None) for f in (1, 2, 3)}
+    results[4] = (None, None)
+
+    def refuse(*_a, **_k):
+        raise AssertionError("mask data decoded or compressed on the GUI thread")
+
+    monkeypatch.setattr(masks.zlib, "compress", refuse)
+    monkeypatch.setattr(masks.zlib, "decompress", refuse)
+    report = apply_mask_results(doc, stack, start, results, "Propagate hero")
+    monkeypatch.undo()
+    assert report.applied == 3
+    for f in (1, 2, 3):
+        assert doc.masks.encoded(obj, f) is results[f][0]
+    olds = [e for f, e in start.entries.items() if f in (1, 2)]
+    assert stack.command(stack.index - 1).nbytes == sum(
+        e.nbytes for e in [*olds, *(results[f][0] for f in (1, 2, 3))]
+    )
+
+
+def test_a_project_saved_after_an_apply_loads_the_same_masks(doc_stack, tmp_path):
+    doc, stack, obj = doc_stack
+    doc.set_mask(obj, 1, disc(20))
+    start = MaskJobStart.capture(doc, obj)
+    results = {f: (encode_mask(disc(20 + 3 * f)), None) for f in range(2, 12)}
+    apply_mask_results(doc, stack, start, results, "Propagate hero")
+    path = tmp_path / "shot.roto"
+    save_project(doc, path)
+    loaded = load_project(path)
+    assert loaded.masks.snapshot() == doc.masks.snapshot()
+    for f in range(1, 12):
+        assert np.array_equal(loaded.mask(obj, f), disc(20 + 3 * f if f > 1 else 20))
+    stack.undo()  # and the undone state saves and loads too
+    save_project(doc, path)
+    assert load_project(path).masks.frames(obj) == [1]
 
 
 def test_no_command_when_the_mask_is_already_there(doc_stack):

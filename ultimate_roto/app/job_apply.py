@@ -1,5 +1,5 @@
 """Applying a finished mask job (propagate, refine) to the document: only what is still valid,
-from the compressed masks the worker produced, as one undo step.
+the compressed masks the worker produced stored as they are, as one undo step.
 
 Qt-free. A job computes from a snapshot taken when it started; by the time it ends the user may
 have painted a frame, undone the keyframe it started from, deleted the object or opened another
@@ -13,10 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from ultimate_roto.core.commands import PaintMaskCommand, SetFrameFlagCommand
-from ultimate_roto.core.project.masks import EncodedMask, nonzero_bbox
+from ultimate_roto.core.commands import SetEncodedMaskCommand, SetFrameFlagCommand
+from ultimate_roto.core.project.masks import EncodedMask
 
 #: What a mask job emits per frame: the compressed mask (None: empty) and, for propagation,
 #: whether the object is occluded there (None: leave the flag alone).
@@ -119,47 +117,15 @@ def _span(run: list[int]) -> str:
 
 def set_mask_command(
     doc: Any, obj_id: str, frame: int, new: EncodedMask | None
-) -> PaintMaskCommand | None:
-    """A command that makes ``frame``'s mask ``new``, or None when it already is.
+) -> SetEncodedMaskCommand | None:
+    """A command that makes ``frame``'s mask the worker's entry ``new``, or None when it
+    already is.
 
-    Works on the union of the old and new bboxes only (never a full-frame array), and stores
-    the bbox of the changed pixels, as :class:`SetMaskCommand` does.
+    The entry is stored as is and undo puts the previous entry back: nothing is decoded or
+    compressed on the GUI thread, and the undo step holds two compressed entries, not raw crops.
     """
-    old = doc.masks.encoded(obj_id, frame)
-    if old == new:
-        return None
-    if old is None or new is None:  # bboxes are tight: the changed pixels are the other's
-        enc = new if old is None else old
-        crop, zeros = enc.crop(), np.zeros(_size(enc.bbox), np.uint8)
-        after, before = (crop, zeros) if old is None else (zeros, crop)
-        return PaintMaskCommand(doc, obj_id, frame, enc.bbox, after, before, text="Set Mask")
-    boxes = [e.bbox for e in (old, new) if e is not None]
-    ux0, uy0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
-    ux1, uy1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
-    before = doc.mask_region(obj_id, frame, (ux0, uy0, ux1, uy1))
-    after = np.zeros_like(before)
-    if new is not None:
-        x0, y0, x1, y1 = new.bbox
-        after[y0 - uy0 : y1 - uy0, x0 - ux0 : x1 - ux0] = new.crop()
-    diff = nonzero_bbox(before != after)
-    if diff is None:
-        return None
-    dx0, dy0, dx1, dy1 = diff
-    bbox = (ux0 + dx0, uy0 + dy0, ux0 + dx1, uy0 + dy1)
-    return PaintMaskCommand(
-        doc,
-        obj_id,
-        frame,
-        bbox,
-        np.ascontiguousarray(after[dy0:dy1, dx0:dx1]),
-        before[dy0:dy1, dx0:dx1],
-        text="Set Mask",
-    )
-
-
-def _size(bbox: tuple[int, int, int, int]) -> tuple[int, int]:
-    x0, y0, x1, y1 = bbox
-    return (y1 - y0, x1 - x0)
+    cmd = SetEncodedMaskCommand(doc, obj_id, frame, new)
+    return None if cmd.obsolete else cmd
 
 
 def apply_mask_results(
