@@ -2,14 +2,20 @@
 
 Run: ``python benchmarks/bench_job_apply.py [--frames 200] [--width 1920 --height 1080]``.
 
-A job's results are held on the GUI thread until it ends, then applied as one undo step. The
-old way held every frame as a full uint8 array (``SetMaskCommand`` of each at the end); now the
-worker compresses each mask (bbox + zlib, as the document stores it) and the apply builds each
-command from the compressed form (``job_apply.apply_mask_results``). Both run here on the same
-masks (a soft-edged object about 700x500 px moving across the frame): bytes held during the
-job, the worker's extra time per frame, and the GUI-thread apply time for a first propagation
-(empty frames) and a re-propagation (every frame already has a slightly different mask),
-with the ratios old / new; and what the undo step holds afterwards.
+A job's results are held on the GUI thread until it ends, then applied as one undo step. Three
+ways run here on the same masks (a soft-edged object about 700x500 px moving across the frame),
+for a first propagation (empty frames) and a re-propagation (every frame already has a slightly
+different mask):
+
+* ``arrays``: every frame held as a full uint8 array, ``SetMaskCommand`` of each at the end;
+* ``decoded``: the worker compresses each mask (bbox + zlib), the apply decodes it into a
+  ``PaintMaskCommand`` of the changed pixels and the document's store compresses it again;
+* ``entries`` (now, ``job_apply.apply_mask_results``): the worker's compressed entries are
+  stored as they are (``SetEncodedMaskCommand``); undo/redo swap entries.
+
+Printed: bytes held during the job, the worker's compress time per frame, the GUI-thread apply
+and undo times per frame (best of ``--repeat``, interleaved) and what the undo step holds
+(``Command.nbytes``, counted against the history's 2 GiB budget), with ratios against now.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +31,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ultimate_roto.app.job_apply import MaskJobStart, apply_mask_results  # noqa: E402
-from ultimate_roto.core.commands import CommandStack, SetMaskCommand  # noqa: E402
+from ultimate_roto.core.commands import (  # noqa: E402
+    CommandStack,
+    PaintMaskCommand,
+    SetMaskCommand,
+)
 from ultimate_roto.core.project import Document, Shot  # noqa: E402
-from ultimate_roto.core.project.masks import encode_mask  # noqa: E402
+from ultimate_roto.core.project.masks import EncodedMask, encode_mask, nonzero_bbox  # noqa: E402
+
+WAYS = ("arrays", "decoded", "entries")
 
 
 def masks(frames: int, w: int, h: int, shift: float = 0.0) -> list[np.ndarray]:
@@ -50,47 +63,110 @@ def fresh(w: int, h: int, frames: int, existing: list[np.ndarray] | None):
     return doc, CommandStack(document=doc), obj
 
 
-def apply_old(doc, stack, obj: str, results: dict[int, tuple[np.ndarray, bool]]) -> None:
-    """The previous ``_mask_job_done``: full-frame arrays, SetMaskCommand each."""
+def apply_arrays(doc, stack, obj: str, full: dict, _encoded: dict) -> None:
+    """The first ``_mask_job_done``: full-frame arrays, SetMaskCommand each."""
     with stack.macro("Propagate"):
-        for frame in sorted(results):
-            mask, _occluded = results[frame]
-            cmd = SetMaskCommand(doc, obj, frame, mask)
+        for frame in sorted(full):
+            cmd = SetMaskCommand(doc, obj, frame, full[frame][0])
             if not cmd.obsolete:
                 stack.push(cmd)
 
 
-def run(
-    frames: int,
-    w: int,
-    h: int,
-    existing: list[np.ndarray] | None,
-    new: list[np.ndarray],
-    repeat: int,
-):
-    """Figures of both ways (best of ``repeat`` runs each, interleaved)."""
+def decoded_command(doc, obj: str, frame: int, new: EncodedMask | None):
+    """The previous ``job_apply.set_mask_command``: the changed pixels as raw crops."""
+    old = doc.masks.encoded(obj, frame)
+    if old == new:
+        return None
+    if old is None or new is None:  # bboxes are tight: the changed pixels are the other's
+        enc = new if old is None else old
+        crop, zeros = enc.crop(), np.zeros_like(enc.crop())
+        after, before = (crop, zeros) if old is None else (zeros, crop)
+        return PaintMaskCommand(doc, obj, frame, enc.bbox, after, before, text="Set Mask")
+    boxes = [e.bbox for e in (old, new) if e is not None]
+    ux0, uy0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    ux1, uy1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    before = doc.mask_region(obj, frame, (ux0, uy0, ux1, uy1))
+    after = np.zeros_like(before)
+    x0, y0, x1, y1 = new.bbox
+    after[y0 - uy0 : y1 - uy0, x0 - ux0 : x1 - ux0] = new.crop()
+    diff = nonzero_bbox(before != after)
+    if diff is None:
+        return None
+    dx0, dy0, dx1, dy1 = diff
+    bbox = (ux0 + dx0, uy0 + dy0, ux0 + dx1, uy0 + dy1)
+    crop = (slice(dy0, dy1), slice(dx0, dx1))
+    return PaintMaskCommand(doc, obj, frame, bbox, after[crop], before[crop], text="Set Mask")
+
+
+def apply_decoded(doc, stack, obj: str, _full: dict, encoded: dict) -> None:
+    with stack.macro("Propagate"):
+        for frame in sorted(encoded):
+            cmd = decoded_command(doc, obj, frame, encoded[frame][0])
+            if cmd is not None:
+                stack.push(cmd)
+
+
+def apply_entries(doc, stack, obj: str, _full: dict, encoded: dict) -> None:
+    report = apply_mask_results(doc, stack, MaskJobStart.capture(doc, obj), encoded, "Propagate")
+    assert report.applied == len(encoded)
+
+
+APPLY: dict[str, Callable] = {
+    "arrays": apply_arrays,
+    "decoded": apply_decoded,
+    "entries": apply_entries,
+}
+
+
+def timed(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def run(frames: int, w: int, h: int, existing, new: list[np.ndarray], repeat: int) -> dict:
+    """Figures of every way (best of ``repeat`` runs each, interleaved); checks that all
+    three leave the same masks and that undo restores the start exactly."""
     full = {f + 1: (m, False) for f, m in enumerate(new)}
     t0 = time.perf_counter()
     encoded = {f + 1: (encode_mask(m), False) for f, m in enumerate(new)}
-    encode_s = time.perf_counter() - t0
-    held_old = sum(m.nbytes for m, _o in full.values())
-    held_new = sum(e.nbytes for e, _o in encoded.values() if e is not None)
-    old_s = new_s = float("inf")
+    out: dict = {"encode_s": time.perf_counter() - t0}
+    out["held"] = {
+        "arrays": sum(m.nbytes for m, _o in full.values()),
+        "compressed": sum(e.nbytes for e, _o in encoded.values() if e is not None),
+    }
+    best = {way: [float("inf"), float("inf")] for way in WAYS}  # apply, undo
     for _ in range(repeat):
-        doc, stack, obj = fresh(w, h, frames, existing)
-        t0 = time.perf_counter()
-        apply_old(doc, stack, obj, full)
-        old_s = min(old_s, time.perf_counter() - t0)
-        old_state = doc.masks.snapshot()[obj]
+        for way in WAYS:
+            doc, stack, obj = fresh(w, h, frames, existing)
+            start = doc.masks.snapshot().get(obj, {})
+            apply_s = timed(lambda: APPLY[way](doc, stack, obj, full, encoded))  # noqa: B023
+            after = doc.masks.snapshot()[obj]
+            assert out.setdefault("after", after) == after  # every way: the same masks
+            out.setdefault("undo_bytes", {})[way] = stack.command(stack.index - 1).nbytes
+            undo_s = timed(stack.undo)
+            assert doc.masks.snapshot().get(obj, {}) == start
+            best[way] = [min(best[way][0], apply_s), min(best[way][1], undo_s)]
+    out["best"] = best
+    del out["after"]
+    return out
 
-        doc, stack, obj = fresh(w, h, frames, existing)
-        start = MaskJobStart.capture(doc, obj)
-        t0 = time.perf_counter()
-        report = apply_mask_results(doc, stack, start, encoded, "Propagate")
-        new_s = min(new_s, time.perf_counter() - t0)
-        assert report.applied == frames and doc.masks.snapshot()[obj] == old_state  # same
-    undo = stack.command(stack.index - 1).nbytes
-    return encode_s, held_old, held_new, old_s, new_s, undo
+
+def report(label: str, n: int, r: dict) -> None:
+    held, best, undo = r["held"], r["best"], r["undo_bytes"]
+    now_apply, now_undo = best["entries"]
+    print(f"\n{label}")
+    print(f"  held until the end: arrays {held['arrays'] / 2**20:7.1f} MiB   compressed "
+          f"{held['compressed'] / 2**20:6.2f} MiB   ({held['arrays'] / held['compressed']:.0f}x)"
+          )  # fmt: skip
+    print(f"  worker: compress {1000 * r['encode_s'] / n:.2f} ms a frame (pool thread)")
+    print("  GUI thread, ms a frame (x: how many times now's) and the undo step's bytes:")
+    for way in WAYS:
+        apply_s, undo_s = best[way]
+        print(f"    {way:8s} apply {1000 * apply_s / n:6.3f} ({apply_s / now_apply:6.1f}x)   "
+              f"undo {1000 * undo_s / n:6.3f} ({undo_s / now_undo:6.1f}x)   "
+              f"undo step {undo[way] / 2**20:7.2f} MiB "
+              f"({undo[way] / undo['entries']:5.1f}x)")  # fmt: skip
 
 
 def main() -> int:
@@ -102,19 +178,11 @@ def main() -> int:
     args = ap.parse_args()
     n, w, h = args.frames, args.width, args.height
     print(f"{n} frames at {w}x{h}; one soft object about {0.36 * w:.0f}x{0.46 * h:.0f} px; "
-          f"apply times: best of {args.repeat}")  # fmt: skip
+          f"times: best of {args.repeat}")  # fmt: skip
     new = masks(n, w, h)
     cases = (("first propagation (empty frames)", None), ("re-propagation", masks(n, w, h, 6.0)))
     for label, existing in cases:
-        encode_s, held_old, held_new, old_s, new_s, undo = run(n, w, h, existing, new, args.repeat)
-        print(f"\n{label}")
-        print(f"  held until the end: old {held_old / 2**20:8.1f} MiB   new "
-              f"{held_new / 2**20:6.2f} MiB   ratio {held_old / held_new:6.0f}x")  # fmt: skip
-        print(f"  worker: compress {1000 * encode_s / n:.2f} ms a frame (pool thread)")
-        print(f"  GUI apply: old {old_s:6.2f} s ({1000 * old_s / n:.1f} ms a frame)   new "
-              f"{new_s:6.2f} s ({1000 * new_s / n:.1f} ms a frame)   "
-              f"ratio {old_s / new_s:.2f}x")  # fmt: skip
-        print(f"  the undo step holds {undo / 2**20:.1f} MiB (raw before/after crops, both ways)")
+        report(label, n, run(n, w, h, existing, new, args.repeat))
     return 0
 
 
