@@ -84,7 +84,7 @@ def test_whole_session_on_the_demo_shot(qtbot, main_window, settings, tmp_path, 
         (*image_xy(fg.x(), fg.y()), 1),
         (*image_xy(bg.x(), bg.y()), 0),
     ]
-    half = 0.5 / win.viewport.view.zoom  # half a screen pixel, in image pixels
+    half = 0.5 / win.viewport.view.zoom + 1e-9  # half a screen pixel (image px), rounding
     for (x, y, _), (tx, ty) in zip(points, (FG, BG), strict=True):
         assert abs(x - tx - 0.5) <= half and abs(y - ty - 0.5) <= half
     assert len(win.viewport.points) == 2  # drawn on the viewport
