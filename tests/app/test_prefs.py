@@ -187,3 +187,22 @@ def test_keyboard_page_colours_come_from_the_theme(main_window, app_look, theme)
     assert abs(clash.lightness() - base.lightness()) > 90  # readable on the table
     assert error_colour().name() in page.conflict_label.styleSheet()
     dialog.reject()
+
+
+def test_the_device_preference_reaches_segmentation_and_jobs(main_window, monkeypatch):
+    """Preferences > device is what a click's segmentation and a job's engine load get."""
+    from ultimate_roto.app.qt_prefs import Preferences
+    from ultimate_roto.core.commands import AddPromptCommand
+
+    win = main_window
+    obj = win.layers.add_object("Hero")
+    doc, frame = win.project.doc, win.current_frame
+    win.project.stack.push(AddPromptCommand(doc, obj, frame, "point", (10, 10, 1)))
+    asked: list[dict] = []
+    monkeypatch.setattr(win.segmenter, "request", lambda **f: asked.append(f) or 1)
+    for device, expected in (("cpu", "cpu"), ("auto", None)):
+        win.apply_preferences(Preferences(device=device))
+        win.segment_object(obj, frame)
+        assert asked[-1]["device"] == expected
+        inp = win._job_input("propagate", obj)
+        assert inp is not None and inp.device == expected
