@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from ultimate_roto.app.display_cpu import (
+    CURVES,
     DisplaySettings,
+    apply_lut1d,
     apply_lut3d,
     display,
     display_route,
@@ -70,6 +72,33 @@ def test_other_encodings_are_exposed_in_their_linear_equivalent(source, linear):
     want = colour.to_display(lit, linear, DISPLAY, TONE_MAPPED)
     err = np.abs(got - want)  # 33^3 trilinear through ACES 2.0 (as test_lut_is_close_to_ocio)
     assert err.mean() < 1 / 255 and err.max() < 6 / 255
+
+
+@pytest.mark.parametrize(
+    ("source", "linear", "curve"),
+    [
+        ("sRGB", "Linear", "sRGB"),
+        ("sRGB Encoded AP1", "ACEScg", "sRGB"),
+        ("Rec709", "Linear", "Rec709"),
+        ("Cineon", "Linear", None),
+        ("ARRI LogC4", "Linear ARRI Wide Gamut 4", None),
+    ],
+)
+def test_known_transfer_functions_are_computed_and_others_read_from_the_table(
+    source, linear, curve
+):
+    path = bake(source, DISPLAY, None).exposure
+    assert path.lut.source == linear and path.curve == curve
+    x = np.linspace(0.0, 1.0, path.decode.shape[0])
+    assert np.allclose(path.decode, colour.convert(np.repeat(x[:, None], 3, 1), source, linear))
+    if curve is not None:  # the formula the shader computes is the table's
+        assert np.abs(CURVES[curve](x)[:, None] - path.decode).max() <= 1e-4
+        plate = np.random.default_rng(5).uniform(0.0, 1.0, (6, 6, 3)).astype(np.float32)
+        s = DisplaySettings(exposure=0.6)
+        by_formula = display(plate, s, lut=bake(source, DISPLAY, None))
+        route = display_route(s, bake(source, DISPLAY, None))
+        by_table = apply_lut3d(apply_lut1d(plate, route.decode) * np.float32(2**0.6), route.lut)
+        assert np.abs(by_formula - np.clip(by_table, 0, 1)).max() <= 0.5 / 255
 
 
 def test_data_and_channel_mixing_encodings_keep_exposure_on_their_values():

@@ -97,16 +97,16 @@ def test_zero_stops_draws_the_plain_transform_and_exposure_uploads_nothing(gl_vi
 
 
 @pytest.mark.parametrize(
-    ("source", "view_name", "channel"),
+    ("source", "view_name", "channel", "decode"),
     [
-        ("ACEScct", TONE_MAPPED, "RGB"),
-        ("Rec709", "Un-tone-mapped", "Luminance"),
-        ("sRGB", "Video (colorimetric)", "G"),
-        ("Cineon", TONE_MAPPED, "RGB"),
+        ("ACEScct", TONE_MAPPED, "RGB", "DECODE"),  # the decode table
+        ("Rec709", "Un-tone-mapped", "Luminance", "DECODE_REC709"),  # the formula
+        ("sRGB", "Video (colorimetric)", "G", "DECODE_SRGB"),
+        ("Cineon", TONE_MAPPED, "RGB", "DECODE"),
     ],
 )
 def test_exposed_encodings_match_the_reference_at_every_texel(
-    gl_viewport, source, view_name, channel
+    gl_viewport, source, view_name, channel, decode
 ):
     view = gl_viewport
     rng = np.random.default_rng(11)
@@ -117,7 +117,8 @@ def test_exposed_encodings_match_the_reference_at_every_texel(
     view.settings.gamma = 1.3  # on the display values, after the view
     view.set_exposure(0.75)
     view.set_frame(frame)
-    assert "DECODE" in view._features() and view.gl_error is None
+    assert {"DECODE", decode} <= set(view._features()) and view.gl_error is None
+    assert ("DECODE_SRGB" in view._features()) == (decode == "DECODE_SRGB")
     expected = to_uint8(display(as_rgba(frame), view.settings, lut=view.lut)).astype(int)
     view.one_to_one()
     img = view.grabFramebuffer()

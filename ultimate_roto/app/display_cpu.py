@@ -93,6 +93,17 @@ def srgb_decode(c: np.ndarray) -> np.ndarray:
     return np.where(c <= 0.04045, c / 12.92, np.power((c + 0.055) / 1.055, 2.4))
 
 
+def rec709_decode(c: np.ndarray) -> np.ndarray:
+    """Linear light of BT.709 camera-encoded values (the inverse OETF; negatives clamp to 0)."""
+    c = np.maximum(c, 0.0)
+    return np.where(c < 0.081, c / 4.5, np.power((c + 0.099) / 1.099, 1.0 / 0.45))
+
+
+#: Transfer functions the shader computes (DECODE_SRGB, DECODE_REC709) instead of reading a
+#: decode table: on llvmpipe three filtered texture reads a pixel cost more than the maths.
+CURVES = {"sRGB": srgb_decode, "Rec709": rec709_decode}
+
+
 def outline(mask: np.ndarray, step: int = 1) -> np.ndarray:
     """1 where a thresholded mask texel differs from a 4-neighbour ``step`` texels away (edges
     clamp). ``step`` k is the shader's outline when one screen pixel spans k texels (zoom
@@ -143,7 +154,11 @@ def display(
     gain = np.float32(2.0**s.exposure)
     alpha = rgba[..., 3:4] if rgba.shape[2] > 3 else np.ones_like(rgba[..., :1])
     if route.decode is not None:  # display-encoded source: channel, to linear, then gain
-        c = apply_lut1d(isolate(rgba[..., :3], alpha, s.channel_index), route.decode) * gain
+        c = isolate(rgba[..., :3], alpha, s.channel_index)
+        if route.curve is not None:
+            c = CURVES[route.curve](np.clip(c, 0.0, 1.0)).astype(np.float32) * gain
+        else:
+            c = apply_lut1d(c, route.decode) * gain
     else:  # the values are linear (or exposure is 0): gain as they come, alpha untouched
         c = isolate(rgba[..., :3] * gain, alpha, s.channel_index)
     if route.lut is not None:
@@ -213,17 +228,19 @@ class LinearPath:
     ``decode`` float32 (N, 3): per channel, the source's transfer function to its linear
     equivalent sampled on N inputs evenly over 0..1 (inputs outside clamp, as the source's own
     LUT clamps them); ``lut``: the display LUT of that linear space (log2 shaper), or None for
-    the fixed sRGB encoding (no OCIO view)."""
+    the fixed sRGB encoding (no OCIO view); ``curve``: the name in ``CURVES`` of a formula
+    equal to ``decode`` (within 1e-4), computed instead of the table."""
 
     decode: np.ndarray
     lut: DisplayLut | None
+    curve: str | None = None
 
 
 def _srgb_path() -> LinearPath:
     x = np.linspace(0.0, 1.0, DECODE_SIZE, dtype=np.float64)
     table = np.repeat(srgb_decode(x)[:, None], 3, axis=1).astype(np.float32)
     table.setflags(write=False)
-    return LinearPath(table, None)
+    return LinearPath(table, None, "sRGB")
 
 
 #: Without an OCIO view a display-encoded frame is shown as sRGB: decoded by the sRGB curve
@@ -234,11 +251,13 @@ SRGB_PATH = _srgb_path()
 @dataclass(frozen=True)
 class DisplayRoute:
     """What one display pass does: ``decode`` (N, 3) to linear before the exposure (None: the
-    values are taken as they come), then ``lut``, or the sRGB encoding when ``encode``."""
+    values are taken as they come; ``curve``: by that formula of ``CURVES``), then ``lut``, or
+    the sRGB encoding when ``encode``."""
 
     decode: np.ndarray | None
     lut: DisplayLut | None
     encode: bool
+    curve: str | None = None
 
 
 def display_route(s: DisplaySettings, lut: DisplayLut | None) -> DisplayRoute:
@@ -258,7 +277,7 @@ def display_route(s: DisplaySettings, lut: DisplayLut | None) -> DisplayRoute:
             path = SRGB_PATH
     if path is None:
         return DisplayRoute(None, lut, lut is None and s.linear)
-    return DisplayRoute(path.decode, path.lut, path.lut is None)
+    return DisplayRoute(path.decode, path.lut, path.lut is None, path.curve)
 
 
 def shape_input(c: np.ndarray, shaper: tuple[float, float] | None) -> np.ndarray:

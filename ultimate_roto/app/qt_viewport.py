@@ -149,6 +149,8 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         lut = route.lut
         wanted = {
             "DECODE": route.decode is not None,
+            "DECODE_SRGB": route.curve == "sRGB",
+            "DECODE_REC709": route.curve == "Rec709",
             "USE_LUT": lut is not None,
             "LOG_SHAPER": lut is not None and lut.shaper is not None,
             "LINEAR": route.encode,
