@@ -8,14 +8,14 @@
 // object's mask alone as grey.
 // Exposure on a display-encoded source (DECODE: sRGB/Rec.709 video, 8-bit images, log scans)
 // first decodes the isolated channel to the source's linear equivalent through u_decode (its
-// transfer function, a 1D table per channel; DECODE_SRGB / DECODE_REC709: the formula of
+// transfer function, a 1D table per channel; DECODE_SRGB / _REC709 / _CINEON: the formula of
 // those curves instead, cheaper than three filtered reads), then multiplies, then the LUT baked
 // for that linear space (USE_LUT + LOG_SHAPER; without a view: LINEAR, the sRGB encoding). At
 // 0 stops the viewport leaves DECODE out: the source's own LUT, exactly as without exposure.
 // Twin: app/display_cpu.py (the 1:1 case; display_route picks the route).
-// The viewport compiles one variant per combination of the features in use (DECODE with
-// DECODE_SRGB or DECODE_REC709 or neither, USE_LUT, LOG_SHAPER, LINEAR, CHANNEL, GAMMA, DEPTH,
-// OVERLAY are #defined after the #version line:
+// The viewport compiles one variant per combination of the features in use (DECODE alone or
+// with DECODE_SRGB, DECODE_REC709 or DECODE_CINEON, USE_LUT, LOG_SHAPER, LINEAR, CHANNEL,
+// GAMMA, DEPTH, OVERLAY are #defined after the #version line:
 // exposure on display-encoded data, a view chosen (the LUT replaces the sRGB encoding), LUT
 // input (log2(c) - lo) / (hi - lo) for scene-linear data, the sRGB encoding of linear data, a
 // channel other than RGB, gamma != 1, the depth overlay, the mask overlay; MATTE alone
@@ -81,6 +81,9 @@ vec3 decode(vec3 c) {
     vec3 lin = c / 4.5;
     vec3 curve = pow((c + 0.099) / 1.099, vec3(1.0 / 0.45));
     return mix(curve, lin, vec3(lessThan(c, vec3(0.081))));
+#elif defined(DECODE_CINEON)
+    const float black = 0.010797751623277;  // 10^((95 - 685) / 300): linear 0
+    return (exp2((c * 1023.0 - 685.0) * (log2(10.0) / 300.0)) - black) / (1.0 - black);
 #else
     // texel centres, as apply_lut; each channel reads its own curve
     vec3 u = (c * (u_decode_size - 1.0) + 0.5) / u_decode_size;

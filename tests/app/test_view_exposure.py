@@ -80,7 +80,7 @@ def test_other_encodings_are_exposed_in_their_linear_equivalent(source, linear):
         ("sRGB", "Linear", "sRGB"),
         ("sRGB Encoded AP1", "ACEScg", "sRGB"),
         ("Rec709", "Linear", "Rec709"),
-        ("Cineon", "Linear", None),
+        ("Cineon", "Linear", "Cineon"),
         ("ARRI LogC4", "Linear ARRI Wide Gamut 4", None),
     ],
 )

@@ -102,7 +102,7 @@ def test_zero_stops_draws_the_plain_transform_and_exposure_uploads_nothing(gl_vi
         ("ACEScct", TONE_MAPPED, "RGB", "DECODE"),  # the decode table
         ("Rec709", "Un-tone-mapped", "Luminance", "DECODE_REC709"),  # the formula
         ("sRGB", "Video (colorimetric)", "G", "DECODE_SRGB"),
-        ("Cineon", TONE_MAPPED, "RGB", "DECODE"),
+        ("Cineon", TONE_MAPPED, "RGB", "DECODE_CINEON"),
     ],
 )
 def test_exposed_encodings_match_the_reference_at_every_texel(

@@ -151,6 +151,7 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
             "DECODE": route.decode is not None,
             "DECODE_SRGB": route.curve == "sRGB",
             "DECODE_REC709": route.curve == "Rec709",
+            "DECODE_CINEON": route.curve == "Cineon",
             "USE_LUT": lut is not None,
             "LOG_SHAPER": lut is not None and lut.shaper is not None,
             "LINEAR": route.encode,
