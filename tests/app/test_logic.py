@@ -7,7 +7,14 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from ultimate_roto.app.display_cpu import DisplaySettings, as_rgba, display, outline, srgb_encode
+from ultimate_roto.app.display_cpu import (
+    DisplaySettings,
+    as_rgba,
+    display,
+    outline,
+    srgb_decode,
+    srgb_encode,
+)
 from ultimate_roto.app.keymap import DEFAULT_ACTIONS, Keymap
 from ultimate_roto.app.playback import PlaybackClock
 from ultimate_roto.app.timeline_math import TimelineGeometry, neighbour_key, runs, timecode
@@ -146,8 +153,11 @@ def test_keymap_defaults_are_conflict_free_and_rebind_detects_clash():
 
 def test_display_matches_hand_computed_values():
     rgba = as_rgba(np.array([[[0.1, 0.2, 0.4]]], np.float32))
-    out = display(rgba, DisplaySettings(exposure=1.0))
-    assert out[0, 0] == pytest.approx([0.2, 0.4, 0.8])
+    out = display(rgba, DisplaySettings(exposure=1.0, linear=True))  # scene-linear: x 2
+    assert out[0, 0] == pytest.approx(srgb_encode(np.float32([0.2, 0.4, 0.8])))
+    out = display(rgba, DisplaySettings(exposure=1.0))  # sRGB-encoded: 2 x its linear light
+    doubled = srgb_encode(2.0 * srgb_decode(np.float32([0.1, 0.2, 0.4])))
+    assert out[0, 0] == pytest.approx(doubled, abs=1e-5)
     out = display(rgba, DisplaySettings(channel="G", gamma=2.0))
     assert out[0, 0] == pytest.approx([0.2**0.5] * 3)
     out = display(rgba, DisplaySettings(linear=True))

@@ -47,3 +47,27 @@ def test_every_feature_at_once_matches_the_reference(gl_viewport):
     s = view.settings
     want = display(as_rgba(frame), s, mask.astype(np.float32) / 255.0, None, view.depth)
     assert np.abs(got - to_uint8(want)[24, 32].astype(int)).max() <= 2
+
+
+def test_every_feature_with_exposure_on_an_encoded_plate_matches_the_reference(gl_viewport):
+    view = gl_viewport
+    frame = np.ascontiguousarray(np.broadcast_to(np.uint8([40, 120, 200]), (48, 64, 3)))
+    view.set_source_colourspace("Rec709")
+    view.set_display_view("sRGB - Display", "ACES 2.0 - SDR 100 nits (Rec.709)")
+    view.settings.exposure, view.settings.gamma = -0.75, 1.6
+    view.set_channel("Luminance")
+    view.set_depth(np.full((48, 64), 2.0, np.float32))
+    view.set_depth_visible(True)
+    view.settings.depth_opacity = 0.25
+    view.set_frame(frame)
+    mask = np.zeros((48, 64), np.uint8)
+    mask[10:38, 10:54] = 128
+    view.set_mask(mask, (0.0, 0.5, 1.0))
+    got = centre(view)
+    assert {"DECODE", "DECODE_REC709", "LOG_SHAPER", "CHANNEL", "DEPTH", "OVERLAY"} <= set(
+        view._features()
+    )
+    s = view.settings
+    want = display(as_rgba(frame), s, mask.astype(np.float32) / 255.0, view.lut, view.depth)
+    assert np.abs(got - to_uint8(want)[24, 32].astype(int)).max() <= 2
+    assert view.gl_error is None

@@ -21,8 +21,8 @@ _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 class DisplaySettings:
     """Viewer display parameters, shared by the GL shader uniforms and the CPU path."""
 
-    exposure: float = 0.0  # stops
-    gamma: float = 1.0
+    exposure: float = 0.0  # stops, in scene-linear light (see ``display_route``)
+    gamma: float = 1.0  # on display values, after the view transform (OCIO's display CC)
     channel: str = "RGB"
     linear: bool = False  # the frame is scene-linear: apply the sRGB display encoding
     overlay_visible: bool = True
@@ -87,6 +87,33 @@ def srgb_encode(c: np.ndarray) -> np.ndarray:
     return np.where(c <= 0.0031308, 12.92 * c, 1.055 * np.power(c, 1.0 / 2.4) - 0.055)
 
 
+def srgb_decode(c: np.ndarray) -> np.ndarray:
+    """Linear light of sRGB-encoded values (the piecewise curve; negatives clamp to 0)."""
+    c = np.maximum(c, 0.0)
+    return np.where(c <= 0.04045, c / 12.92, np.power((c + 0.055) / 1.055, 2.4))
+
+
+def rec709_decode(c: np.ndarray) -> np.ndarray:
+    """Linear light of BT.709 camera-encoded values (the inverse OETF; negatives clamp to 0)."""
+    c = np.maximum(c, 0.0)
+    return np.where(c < 0.081, c / 4.5, np.power((c + 0.099) / 1.099, 1.0 / 0.45))
+
+
+#: Cineon log code value of linear 0 (95 of 1023, white 685: 1.0)
+CINEON_BLACK = 10.0 ** ((95.0 - 685.0) / 300.0)
+
+
+def cineon_decode(c: np.ndarray) -> np.ndarray:
+    """Linear light of Cineon log values (0..1 for 10-bit code values 0..1023)."""
+    return (np.power(10.0, (c * 1023.0 - 685.0) / 300.0) - CINEON_BLACK) / (1.0 - CINEON_BLACK)
+
+
+#: Transfer functions the shader computes (DECODE_SRGB, DECODE_REC709, DECODE_CINEON) instead
+#: of reading a decode table: on llvmpipe three filtered texture reads a pixel cost more than
+#: the maths (bench: +17 ms a 720p paint for the table, +5 for a formula).
+CURVES = {"sRGB": srgb_decode, "Rec709": rec709_decode, "Cineon": cineon_decode}
+
+
 def outline(mask: np.ndarray, step: int = 1) -> np.ndarray:
     """1 where a thresholded mask texel differs from a 4-neighbour ``step`` texels away (edges
     clamp). ``step`` k is the shader's outline when one screen pixel spans k texels (zoom
@@ -125,6 +152,7 @@ def display(
 
     ``rgba`` is (H, W, 3|4) float32, or a compact uint8 (read as ``v / 255``, as GL samples an
     RGB8 texture) or float16 frame. ``lut`` (an OCIO display/view) replaces the sRGB encoding;
+    exposure acts in linear light (``display_route``), gamma on the display values after it;
     ``depth`` is normalised depth (see ``normalise_depth``) drawn when ``s.depth_visible``;
     ``mask`` is coverage 0..1 (or uint8). The channel "Matte" shows ``mask`` alone (``matte``).
     ``outline_step``: texels per screen pixel when zoomed out (see ``outline``; 1 at 1:1 and
@@ -132,18 +160,20 @@ def display(
     rgba = to_float32(rgba)
     if s.channel_index == MATTE:
         return matte(mask, rgba.shape[:2])
-    c = rgba[..., :3] * np.float32(2.0**s.exposure)
-    idx = s.channel_index
-    if idx in (1, 2, 3):
-        c = np.repeat(c[..., idx - 1 : idx], 3, axis=2)
-    elif idx == 4:
-        alpha = rgba[..., 3:4] if rgba.shape[2] > 3 else np.ones_like(rgba[..., :1])
-        c = np.repeat(alpha, 3, axis=2)
-    elif idx == 5:
-        c = np.repeat((c @ _LUMA)[..., None], 3, axis=2)
-    if lut is not None:
-        c = apply_lut3d(c, lut)
-    elif s.linear:
+    route = display_route(s, lut)
+    gain = np.float32(2.0**s.exposure)
+    alpha = rgba[..., 3:4] if rgba.shape[2] > 3 else np.ones_like(rgba[..., :1])
+    if route.decode is not None:  # display-encoded source: channel, to linear, then gain
+        c = isolate(rgba[..., :3], alpha, s.channel_index)
+        if route.curve is not None:
+            c = CURVES[route.curve](np.clip(c, 0.0, 1.0)).astype(np.float32) * gain
+        else:
+            c = apply_lut1d(c, route.decode) * gain
+    else:  # the values are linear (or exposure is 0): gain as they come, alpha untouched
+        c = isolate(rgba[..., :3] * gain, alpha, s.channel_index)
+    if route.lut is not None:
+        c = apply_lut3d(c, route.lut)
+    elif route.encode:
         c = srgb_encode(c)
     c = np.power(np.maximum(c, 0.0), 1.0 / max(s.gamma, 1e-4))
     if s.depth_visible and depth is not None and depth.shape == rgba.shape[:2]:
@@ -157,6 +187,18 @@ def display(
     return np.clip(c, 0.0, 1.0).astype(np.float32)
 
 
+def isolate(rgb: np.ndarray, alpha: np.ndarray, channel: int) -> np.ndarray:
+    """The viewer channel ``channel`` (index in ``CHANNELS``, not Matte) of (H, W, 3) ``rgb``
+    and (H, W, 1) ``alpha`` as (H, W, 3): R, G, B, A or Rec.709 luminance as grey."""
+    if channel in (1, 2, 3):
+        return np.repeat(rgb[..., channel - 1 : channel], 3, axis=2)
+    if channel == 4:
+        return np.repeat(alpha, 3, axis=2)
+    if channel == 5:
+        return np.repeat((rgb @ _LUMA)[..., None], 3, axis=2)
+    return rgb
+
+
 #: Log2 shaper of scene-linear input before the 3D LUT: 0..1 LUT inputs cover 2^-12 .. 2^6
 #: (about 0.00024 .. 64 linear); values outside are clamped to the ends.
 LOG2_RANGE = (-12.0, 6.0)
@@ -164,20 +206,88 @@ DEPTH_NEAR = (1.0, 0.3, 0.05)  # warm
 DEPTH_FAR = (0.05, 0.35, 1.0)  # cool
 
 
+#: Entries of a decode table: GL 3.3 guarantees 1024-texel textures; linear interpolation
+#: over 1024 steps is within 1e-5 (relative) of the sRGB, Rec.709 and camera log curves.
+DECODE_SIZE = 1024
+
+
 @dataclass(frozen=True)
 class DisplayLut:
     """A baked OCIO display/view transform: ``table[b, g, r]`` float32 (N, N, N, 3) sampled on
-    0..1 inputs, after ``shaper`` (None: input clamped to 0..1; (lo, hi): log2 range)."""
+    0..1 inputs, after ``shaper`` (None: input clamped to 0..1; (lo, hi): log2 range).
+
+    ``exposure``: for a display-encoded source, how exposure reaches linear light (see
+    ``LinearPath``); None where the source is linear already (or has no linear equivalent)."""
 
     table: np.ndarray
     shaper: tuple[float, float] | None
     display: str
     view: str
     source: str
+    exposure: LinearPath | None = None
 
     @property
     def size(self) -> int:
         return int(self.table.shape[0])
+
+
+@dataclass(frozen=True)
+class LinearPath:
+    """The route of a display-encoded source to linear light, where exposure is applied.
+
+    ``decode`` float32 (N, 3): per channel, the source's transfer function to its linear
+    equivalent sampled on N inputs evenly over 0..1 (inputs outside clamp, as the source's own
+    LUT clamps them); ``lut``: the display LUT of that linear space (log2 shaper), or None for
+    the fixed sRGB encoding (no OCIO view); ``curve``: the name in ``CURVES`` of a formula
+    equal to ``decode`` (within 1e-4), computed instead of the table."""
+
+    decode: np.ndarray
+    lut: DisplayLut | None
+    curve: str | None = None
+
+
+def _srgb_path() -> LinearPath:
+    x = np.linspace(0.0, 1.0, DECODE_SIZE, dtype=np.float64)
+    table = np.repeat(srgb_decode(x)[:, None], 3, axis=1).astype(np.float32)
+    table.setflags(write=False)
+    return LinearPath(table, None, "sRGB")
+
+
+#: Without an OCIO view a display-encoded frame is shown as sRGB: decoded by the sRGB curve
+#: and encoded again after the exposure.
+SRGB_PATH = _srgb_path()
+
+
+@dataclass(frozen=True)
+class DisplayRoute:
+    """What one display pass does: ``decode`` (N, 3) to linear before the exposure (None: the
+    values are taken as they come; ``curve``: by that formula of ``CURVES``), then ``lut``, or
+    the sRGB encoding when ``encode``."""
+
+    decode: np.ndarray | None
+    lut: DisplayLut | None
+    encode: bool
+    curve: str | None = None
+
+
+def display_route(s: DisplaySettings, lut: DisplayLut | None) -> DisplayRoute:
+    """The display route of settings ``s`` through ``lut`` (None: the fixed sRGB encoding).
+
+    Exposure acts in scene-linear light, as a compositor's viewer gain does: scene-linear
+    frames are multiplied as they come; display-encoded ones (sRGB/Rec.709 video, 8-bit
+    images, log scans) are decoded to their linear equivalent first and shown through the LUT
+    baked for it (``lut.exposure``; without a LUT, sRGB). At 0 stops, in the alpha view (not
+    light) and for sources without a linear equivalent (data) the values go through ``lut``
+    as they come, so the output is exactly that of the plain transform."""
+    path = None
+    if s.exposure != 0.0 and s.channel_index not in (CHANNELS.index("A"), MATTE):
+        if lut is not None:
+            path = lut.exposure
+        elif not s.linear:
+            path = SRGB_PATH
+    if path is None:
+        return DisplayRoute(None, lut, lut is None and s.linear)
+    return DisplayRoute(path.decode, path.lut, path.lut is None, path.curve)
 
 
 def shape_input(c: np.ndarray, shaper: tuple[float, float] | None) -> np.ndarray:
@@ -195,6 +305,16 @@ def shaper_inverse(x: np.ndarray, shaper: tuple[float, float] | None) -> np.ndar
         return x.astype(np.float32)
     lo, hi = shaper
     return np.exp2(lo + x * (hi - lo)).astype(np.float32)
+
+
+def apply_lut1d(c: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Per channel linear interpolation of (..., 3) colours in an (N, 3) table sampled on 0..1
+    (inputs clamp), as GL_LINEAR on the decode texture does."""
+    x = np.linspace(0.0, 1.0, table.shape[0], dtype=np.float32)
+    out = np.empty(c.shape, np.float32)
+    for i in range(3):
+        out[..., i] = np.interp(c[..., i], x, table[:, i])
+    return out
 
 
 def apply_lut3d(c: np.ndarray, lut: DisplayLut) -> np.ndarray:

@@ -14,7 +14,14 @@ from PySide6.QtOpenGLWidgets import QOpenGLWidget
 from PySide6.QtWidgets import QWidget
 
 from ultimate_roto import paths
-from ultimate_roto.app.display_cpu import DEPTH_FAR, DEPTH_NEAR, MATTE
+from ultimate_roto.app.display_cpu import (
+    DEPTH_FAR,
+    DEPTH_NEAR,
+    MATTE,
+    SRGB_PATH,
+    DisplayRoute,
+    display_route,
+)
 from ultimate_roto.app.qt_viewport_base import ViewportMixin
 
 log = logging.getLogger(__name__)
@@ -72,10 +79,12 @@ def upload_format(frame: np.ndarray) -> tuple[int, int, int, np.ndarray]:
     return (GL.GL_RGB32F if rgb else GL.GL_RGBA32F), fmt, GL.GL_FLOAT, frame
 
 
-#: GL texture objects: the frame, the mask, the OCIO display LUT (3D) and the depth map.
-TEXTURES = ("image", "mask", "lut", "depth")
+#: GL texture objects: the frame, the mask, the OCIO display LUT (3D), the depth map, and for
+#: exposure on display-encoded sources the LUT of their linear equivalent (3D, bound to the
+#: "lut" unit instead) and their decode table (see display_cpu.display_route).
+TEXTURES = ("image", "mask", "lut", "depth", "lut_linear", "decode")
 #: Texture units of the shader's samplers.
-UNITS = {"image": 0, "mask": 1, "lut": 2, "depth": 3}
+UNITS = {"image": 0, "mask": 1, "lut": 2, "depth": 3, "decode": 4}
 
 
 class QtViewport(ViewportMixin, QOpenGLWidget):
@@ -133,13 +142,19 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
 
     def _features(self) -> tuple[str, ...]:
         """The shader features the current settings use (see shaders/display.frag)."""
-        s, lut = self.settings, self.lut
+        s = self.settings
         if s.channel_index == MATTE:
             return ("MATTE",)  # the object's mask alone: no transform, no overlays
+        route = display_route(s, self.lut)
+        lut = route.lut
         wanted = {
+            "DECODE": route.decode is not None,
+            "DECODE_SRGB": route.curve == "sRGB",
+            "DECODE_REC709": route.curve == "Rec709",
+            "DECODE_CINEON": route.curve == "Cineon",
             "USE_LUT": lut is not None,
             "LOG_SHAPER": lut is not None and lut.shaper is not None,
-            "LINEAR": lut is None and s.linear,
+            "LINEAR": route.encode,
             "CHANNEL": s.channel_index != 0,
             "GAMMA": s.gamma != 1.0,
             "DEPTH": s.depth_visible and self.depth is not None,
@@ -255,17 +270,30 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
             self._upload_depth()
 
     def _upload_lut(self) -> None:
-        table = self.lut.table if self.lut is not None else np.zeros((2, 2, 2, 3), np.float32)
-        n = table.shape[0]
-        GL.glBindTexture(GL.GL_TEXTURE_3D, self._gl["lut"])
-        GL.glTexImage3D(
-            GL.GL_TEXTURE_3D, 0, GL.GL_RGB32F, n, n, n, 0, GL.GL_RGB, GL.GL_FLOAT, table
-        )
-        for param in (GL.GL_TEXTURE_MIN_FILTER, GL.GL_TEXTURE_MAG_FILTER):
-            GL.glTexParameteri(GL.GL_TEXTURE_3D, param, GL.GL_LINEAR)
-        for wrap in (GL.GL_TEXTURE_WRAP_S, GL.GL_TEXTURE_WRAP_T, GL.GL_TEXTURE_WRAP_R):
-            GL.glTexParameteri(GL.GL_TEXTURE_3D, wrap, GL.GL_CLAMP_TO_EDGE)
+        """The display LUT with, for exposure in linear light, its linear LUT and decode table
+        (once per view or source change; which one a paint uses is ``_draw_quad``'s choice)."""
+        empty = np.zeros((2, 2, 2, 3), np.float32)
+        lut = self.lut
+        path = lut.exposure if lut is not None else SRGB_PATH
+        linear = path.lut if path is not None else None
+        for name, table in (
+            ("lut", lut.table if lut is not None else empty),
+            ("lut_linear", linear.table if linear is not None else empty),
+        ):
+            n = table.shape[0]
+            GL.glBindTexture(GL.GL_TEXTURE_3D, self._gl[name])
+            GL.glTexImage3D(
+                GL.GL_TEXTURE_3D, 0, GL.GL_RGB32F, n, n, n, 0, GL.GL_RGB, GL.GL_FLOAT, table
+            )
+            for param in (GL.GL_TEXTURE_MIN_FILTER, GL.GL_TEXTURE_MAG_FILTER):
+                GL.glTexParameteri(GL.GL_TEXTURE_3D, param, GL.GL_LINEAR)
+            for wrap in (GL.GL_TEXTURE_WRAP_S, GL.GL_TEXTURE_WRAP_T, GL.GL_TEXTURE_WRAP_R):
+                GL.glTexParameteri(GL.GL_TEXTURE_3D, wrap, GL.GL_CLAMP_TO_EDGE)
         GL.glBindTexture(GL.GL_TEXTURE_3D, 0)
+        decode = path.decode if path is not None else np.zeros((2, 3), np.float32)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, self._gl["decode"])
+        n = decode.shape[0]
+        GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGB32F, n, 1, 0, GL.GL_RGB, GL.GL_FLOAT, decode)
         self.lut_uploads += 1
         self._lut_dirty = False
 
@@ -298,17 +326,20 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         filt = GL.GL_NEAREST if self.device_zoom() >= 1.0 else GL.GL_LINEAR
         # the overlay's outline thresholds texels (NEAREST); the matte view filters as the image
         mask_filt = filt if self.settings.channel_index == MATTE else GL.GL_NEAREST
-        GL.glActiveTexture(GL.GL_TEXTURE0 + UNITS["lut"])
-        GL.glBindTexture(GL.GL_TEXTURE_3D, self._gl["lut"])
-        for name in ("image", "mask", "depth"):
+        route = display_route(self.settings, self.lut)
+        GL.glActiveTexture(GL.GL_TEXTURE0 + UNITS["lut"])  # the linear LUT when decoding
+        GL.glBindTexture(
+            GL.GL_TEXTURE_3D, self._gl["lut" if route.decode is None else "lut_linear"]
+        )
+        for name in ("image", "mask", "depth", "decode"):
             GL.glActiveTexture(GL.GL_TEXTURE0 + UNITS[name])
             GL.glBindTexture(GL.GL_TEXTURE_2D, self._gl[name])
             for param in (GL.GL_TEXTURE_MIN_FILTER, GL.GL_TEXTURE_MAG_FILTER):
-                chosen = {"image": filt, "mask": mask_filt}.get(name, GL.GL_NEAREST)
-                GL.glTexParameteri(GL.GL_TEXTURE_2D, param, chosen)
+                chosen = {"image": filt, "mask": mask_filt, "decode": GL.GL_LINEAR}
+                GL.glTexParameteri(GL.GL_TEXTURE_2D, param, chosen.get(name, GL.GL_NEAREST))
             for wrap in (GL.GL_TEXTURE_WRAP_S, GL.GL_TEXTURE_WRAP_T):
                 GL.glTexParameteri(GL.GL_TEXTURE_2D, wrap, GL.GL_CLAMP_TO_EDGE)
-        self._set_uniforms(program)
+        self._set_uniforms(program, route)
         GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, 0, 4)
         GL.glBindVertexArray(0)
         GL.glUseProgram(0)
@@ -316,7 +347,7 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
         GL.glBindTexture(GL.GL_TEXTURE_3D, 0)
         GL.glActiveTexture(GL.GL_TEXTURE0)
 
-    def _set_uniforms(self, program: int) -> None:
+    def _set_uniforms(self, program: int, route: DisplayRoute) -> None:
         s = self.settings
 
         def loc(name: str) -> int:
@@ -324,10 +355,12 @@ class QtViewport(ViewportMixin, QOpenGLWidget):
 
         for name, unit in UNITS.items():
             GL.glUniform1i(loc(f"u_{name}"), unit)
-        lut = self.lut
+        lut = route.lut
         GL.glUniform1f(loc("u_lut_size"), float(lut.size if lut is not None else 2))
         lo, hi = lut.shaper if lut is not None and lut.shaper is not None else (0.0, 1.0)
         GL.glUniform2f(loc("u_shaper_range"), lo, hi)
+        decode = route.decode
+        GL.glUniform1f(loc("u_decode_size"), float(decode.shape[0] if decode is not None else 2))
         GL.glUniform1f(loc("u_depth_opacity"), s.depth_opacity)
         GL.glUniform3f(loc("u_depth_near"), *DEPTH_NEAR)
         GL.glUniform3f(loc("u_depth_far"), *DEPTH_FAR)
