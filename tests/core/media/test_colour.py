@@ -104,3 +104,16 @@ def test_unknown_names_list_valid_ones() -> None:
 def test_bad_shape_rejected() -> None:
     with pytest.raises(InputError, match="shape"):
         colour.convert(np.zeros((4, 4, 2), np.float32), "sRGB", "Linear")
+
+
+def test_convert_never_writes_into_the_callers_pixels():
+    """A cached frame is read-only and shared: converting it must leave it as it was (an RGB
+    float32 C-contiguous array used to be converted in place, read-only or not)."""
+    plate = np.full((4, 5, 3), 0.18, np.float32)
+    plate.setflags(write=False)
+    shown = colour.convert(plate, "Linear", "sRGB")
+    assert np.all(plate == np.float32(0.18))
+    assert shown[0, 0, 0] == pytest.approx(0.4613, abs=1e-3)
+    rgba = np.full((2, 2, 4), 0.18, np.float32)
+    colour.to_display(rgba, "Linear")
+    assert np.all(rgba == np.float32(0.18))

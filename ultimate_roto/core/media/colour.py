@@ -146,7 +146,7 @@ def _apply(processor: Any, img: np.ndarray) -> np.ndarray:
             hint="pass RGB or RGBA pixels",
         )
     rgb = np.ascontiguousarray(img[..., :3], dtype=np.float32)
-    if rgb is img:
+    if np.shares_memory(rgb, img):  # a view of the caller's pixels (a cached frame, say)
         rgb = rgb.copy()
     processor.applyRGB(rgb)  # in place, releases the GIL
     if img.shape[-1] == 3:
