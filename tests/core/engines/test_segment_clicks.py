@@ -7,6 +7,10 @@ import numpy as np
 import pytest
 
 from ultimate_roto.core.engines import segment_clicks
+from ultimate_roto.core.engines import segment_grabcut as gc
+from ultimate_roto.core.engines.base import Prompt
+from ultimate_roto.core.engines.segment_classic import ClassicSegmenter
+from ultimate_roto.core.errors import InputError
 
 needs_skimage = pytest.mark.skipif(not segment_clicks.available(), reason="no scikit-image")
 
@@ -34,6 +38,28 @@ def _labels(prob_fg: np.ndarray) -> np.ndarray:
     labels = np.full(prob_fg.shape, cv2.GC_PR_BGD, np.uint8)
     labels[prob_fg] = cv2.GC_PR_FGD
     return labels
+
+
+@needs_skimage
+def test_background_click_carves_a_touching_colour_similar_object(monkeypatch):
+    """A prior over both objects (as U2Netp gives for touching salient things): the background
+    click on B removes B with carving, and B stays without it."""
+    image, a, b = _two_objects()
+
+    def prior_over_both(work, prompts, frame):
+        x0, y0, x1, y1 = work.roi
+        both = (a | b)[y0:y1, x0:x1].astype(np.float32)
+        return gc.resize(both, work.coarse.shape[:2]), "u2netp"
+
+    clicks = ((100, 70, 1), (120, 110, 1), (140, 90, 1), (220, 90, 0))
+    masks = {}
+    for carve in (0.0, 3.0):
+        seg = ClassicSegmenter(carve=carve)
+        monkeypatch.setattr(seg, "_prior", prior_over_both)
+        masks[carve] = seg.segment(image, [Prompt(0, points=clicks)]) >= 0.5
+    assert masks[0.0][b].mean() > 0.9  # the colour model learnt B from the prior
+    assert masks[3.0][b].mean() < 0.05 and masks[3.0][a].mean() > 0.95
+    assert masks[3.0][~(a | b)].mean() < 0.01
 
 
 @needs_skimage
@@ -116,3 +142,30 @@ def test_trim_keeps_additions_at_the_image_edge_and_inside():
     fg, start = _blob_with_additions()
     for sides in ((False, False, False, False), (True, True, False, True)):
         assert np.array_equal(segment_clicks.trim_additions(fg, start, sides), fg)
+
+
+def test_trim_only_without_a_box(monkeypatch):
+    """A box bounds the object: trimming runs for clicks only."""
+    image, _, _ = _two_objects()
+    calls: list[int] = []
+    real = segment_clicks.trim_additions
+    monkeypatch.setattr(
+        segment_clicks, "trim_additions", lambda *args: calls.append(1) or real(*args)
+    )
+    seg = ClassicSegmenter(saliency=False, person="off")
+    seg.segment(image, [Prompt(0, box=(60, 40, 260, 140))])
+    assert calls == []
+    seg.segment(image, [Prompt(0, points=((100, 70, 1), (140, 90, 1)))])
+    assert calls == [1]
+    ClassicSegmenter(saliency=False, person="off", trim=False).segment(
+        image, [Prompt(0, points=((100, 70, 1), (140, 90, 1)))]
+    )
+    assert calls == [1]
+
+
+def test_options(monkeypatch):
+    with pytest.raises(InputError):
+        ClassicSegmenter(confidence=0.0)
+    assert ClassicSegmenter(carve=-1).carve == 0.0
+    monkeypatch.setattr(segment_clicks, "available", lambda: False)
+    assert ClassicSegmenter().carve == 0.0  # without scikit-image: no carving
