@@ -24,6 +24,13 @@ Needs no downloaded weights. Pipeline for one object on one frame (stage functio
    and better than the old 384 px × 4: further iterations drift from the (good) prior.
    Box / clicks J&F on 41 object-frames, RNG seeds 12345 and 7: 0.946 / 0.895 and
    0.944 / 0.881 vs 0.935 / 0.848 and 0.942 / 0.868 (192 px: 0.941 / 0.847).
+   *Clicks only* (:mod:`segment_clicks`): the prior is probable foreground from
+   ``confidence`` (0.9, not 0.5); a background click on it carves the part geodesically
+   nearer to it than to the foreground clicks into probable background (≈ 5-7 ms, only
+   when such a click exists; GrabCut then has more to separate: +25 ms in all on one 1080p
+   case); what GrabCut adds beyond its start and runs into a side of the region inside the
+   frame is dropped. Clicks J&F 0.897 → 0.903 (RNG seed 7: 0.879 → 0.902; two other click
+   samples: 0.851 → 0.875, 0.893 → 0.922); box prompts unchanged.
 4. **Clean-up** (≈ 1 ms) — keep the connected parts that hold a foreground click (or the
    large parts when there are none), fill pin-holes.
 5. **Edge band re-cut at the fine level** (≈ 27-35 ms) — the coarse mask is upsampled; a
@@ -43,7 +50,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ultimate_roto.core.engines import bundled_models
+from ultimate_roto.core.engines import bundled_models, segment_clicks
 from ultimate_roto.core.engines import segment_grabcut as gc
 from ultimate_roto.core.engines.base import ProgressLike, Prompt, check_image
 from ultimate_roto.core.engines.registry import EngineSpec
@@ -102,6 +109,15 @@ class ClassicSegmenter:
         ``"auto"`` (use the selfie prior when it is confident), ``"on"`` or ``"off"``.
     edge_snap
         Snap the upsampled mask to full-resolution image edges.
+    confidence
+        Without a box: the prior's value from which a pixel starts as probable foreground
+        (with a box: 0.5, the box bounds the object).
+    carve
+        Edge strength of the geodesic carving from background clicks that land on the
+        prior's foreground (``segment_clicks.carve``); 0 = off (also without scikit-image).
+    trim
+        Without a box: drop what GrabCut adds beyond the prior when it runs into a side of
+        the region of interest (``segment_clicks.trim_additions``).
     """
 
     def __init__(
@@ -116,6 +132,9 @@ class ClassicSegmenter:
         box_saliency: bool = True,
         person: str = "auto",
         edge_snap: bool = True,
+        confidence: float = 0.9,
+        carve: float = 3.0,
+        trim: bool = True,
     ) -> None:
         if person not in _PERSONS:
             raise InputError(f"segment.classic: person={person!r}", hint=f"one of {_PERSONS}")
@@ -132,6 +151,11 @@ class ClassicSegmenter:
         self.person = person
         self.person_ok = bundled_models.availability(bundled_models.SELFIE)[0]
         self.edge_snap = edge_snap
+        if not 0.0 < float(confidence) <= 1.0:
+            raise InputError(f"segment.classic: confidence={confidence}", hint="use 0-1")
+        self.confidence = float(confidence)
+        self.carve = max(0.0, float(carve)) if segment_clicks.available() else 0.0
+        self.trim = trim
         self.last_info: dict[str, object] = {}
         self._priors = _PriorCache()
 
@@ -174,10 +198,9 @@ class ClassicSegmenter:
         prior, kind = self._prior(work, prompts, frame)
         clock.lap("prior")
         _step(progress, 0.4, "segment.classic: grabcut")
-        shape = work.coarse.shape[:2]
-        labels = gc.init_labels(work, prompts, prior, shape)
-        fg, model = gc.grabcut(gc.to_u8(work.coarse), labels, self.iterations)
-        fg = gc.cleanup(fg, work, prompts)
+        fg, model = self._cut(
+            work, prompts, prior, (box[0] > 0, box[1] > 0, box[2] < w, box[3] < h)
+        )
         clock.lap("grabcut")
         if self.band and model is not None and fg.any():
             fg = gc.cleanup(gc.refine_band(fg, work, prompts, model, self.band), work, prompts)
@@ -196,6 +219,27 @@ class ClassicSegmenter:
         }
         _step(progress, 1.0, "segment.classic: done")
         return out
+
+    def _cut(
+        self,
+        work: gc.Work,
+        prompts: list[Prompt],
+        prior: np.ndarray | None,
+        sides: tuple[bool, bool, bool, bool],
+    ) -> tuple[np.ndarray, gc.ColourModel | None]:
+        """Coarse GrabCut from the prompts and the (carved) prior, trimmed and cleaned up.
+
+        ``sides``: which sides (left, top, right, bottom) of the region lie inside the image.
+        """
+        shape = work.coarse.shape[:2]
+        labels = gc.init_labels(
+            work, prompts, prior, shape, confidence=self.confidence, carve=self.carve
+        )
+        start = (labels == gc.GC_FGD) | (labels == gc.GC_PR_FGD)
+        fg, model = gc.grabcut(gc.to_u8(work.coarse), labels, self.iterations)
+        if self.trim and work.box_mask(shape, prompts) is None:
+            fg = segment_clicks.trim_additions(fg, start, sides)
+        return gc.cleanup(fg, work, prompts), model
 
     def clear_cache(self) -> None:
         """Forget the cached priors (e.g. when the media changes)."""

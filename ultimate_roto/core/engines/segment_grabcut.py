@@ -16,6 +16,7 @@ from ultimate_roto.core.engines.base import Prompt
 Box = tuple[int, int, int, int]
 Shape = tuple[int, int]
 RNG_SEED = 12345
+GC_BGD, GC_FGD, GC_PR_BGD, GC_PR_FGD = 0, 1, 2, 3  # cv2.GC_* (cv2 is imported lazily)
 
 
 @dataclass
@@ -50,6 +51,13 @@ class Work:
         return [
             self.cell(shape, x, y) for p in prompts for x, y in (p.bg_points if bg else p.fg_points)
         ]
+
+    def level(self, shape: Shape) -> np.ndarray:
+        """The crop at the level of ``shape`` (``coarse`` or ``fine``)."""
+        for img in (self.coarse, self.fine, self.crop):
+            if img.shape[:2] == tuple(shape):
+                return img
+        raise ValueError(f"no level of shape {shape}")
 
     def box_mask(self, shape: Shape, prompts: list[Prompt]) -> np.ndarray | None:
         """Inside any box, on a level of ``shape`` (None without boxes)."""
@@ -116,22 +124,48 @@ def to_u8(img: np.ndarray) -> np.ndarray:
 
 
 def init_labels(
-    work: Work, prompts: list[Prompt], prior: np.ndarray | None, shape: Shape
+    work: Work,
+    prompts: list[Prompt],
+    prior: np.ndarray | None,
+    shape: Shape,
+    *,
+    confidence: float = 0.5,
+    carve: float = 0.0,
 ) -> np.ndarray:
-    """GrabCut label map on a level of ``shape`` from boxes, clicks and the prior."""
+    """GrabCut label map on a level of ``shape`` from boxes, clicks and the prior.
+
+    Parameters
+    ----------
+    work, prompts, prior, shape
+        The region, the prompts, the prior (or None) and the level's shape.
+    confidence
+        Without a box: the prior's value from which a pixel is probable foreground (with a
+        box, or with the clicks' own hull as the prior: 0.5).
+    carve
+        Edge strength of the geodesic carving from background clicks that land on the
+        probable foreground (:func:`segment_clicks.carve`); 0 = off.
+    """
     import cv2
 
+    from ultimate_roto.core.engines import segment_clicks
+
+    threshold = 0.5
     inside = work.box_mask(shape, prompts)
     if inside is None:
         inside = np.ones(shape, bool)
         if prior is None:
             prior = click_prior(work, prompts, shape)
+        else:
+            threshold = confidence
     labels = np.full(shape, cv2.GC_BGD, np.uint8)
     labels[inside] = cv2.GC_PR_BGD
-    prob_fg = inside if prior is None else inside & (prior >= 0.5)
+    prob_fg = inside if prior is None else inside & (prior >= threshold)
     if prior is not None and np.count_nonzero(prob_fg) < 0.05 * np.count_nonzero(inside):
         prob_fg = inside & (prior >= 0.5 * float(prior[inside].max()))  # weak prior: relative
     labels[prob_fg] = cv2.GC_PR_FGD
+    if carve > 0:
+        fg, bg = work.cells(shape, prompts, bg=False), work.cells(shape, prompts, bg=True)
+        segment_clicks.carve(labels, work.level(shape), fg, bg, strength=carve)
     draw_clicks(labels, work, prompts)
     return labels
 
