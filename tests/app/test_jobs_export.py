@@ -10,6 +10,8 @@ import pytest
 
 from ultimate_roto.app.array_reader import ArrayReader
 from ultimate_roto.app.qt_export import ExportRequest
+from ultimate_roto.core.exporters.spec import ExportSpec
+from ultimate_roto.core.media import colour
 
 W, H, FRAMES = 48, 32, 6
 
@@ -74,7 +76,13 @@ def test_plate_convert_writes_what_the_session_reads_and_resumes(qtbot, win, tmp
     written = sorted(out.glob("plate.*.exr"))
     assert len(written) == 3
     assert {p.name: p.stat().st_mtime_ns for p in written if p.name in stamps} == stamps
+    # the EXR holds the session's frames in the export's colour space (scene-linear for EXR)
+    src = colour.resolve("auto", win.session.info)
+    entry = plate_request(out, first).entries[0]
+    dst = ExportSpec.from_dict(entry).output_colorspace(src)
     for k, path in enumerate(written):
-        got, want = read_exr(path), session_read(first + k)
+        shown = session_read(first + k)
+        got, want = read_exr(path), colour.convert(shown, src, dst)
         assert got.shape == want.shape
         np.testing.assert_allclose(got, want, atol=2e-3)  # half-float EXR
+        np.testing.assert_array_equal(shown, frame(first + k))  # the export left them alone

@@ -171,3 +171,23 @@ def test_same_prompt_same_mask(cup_still):
     first = seg.segment(image, clicks)
     seg.segment(image, [Prompt(0, box=synth.mask_box(gt))])  # moves OpenCV's global RNG
     np.testing.assert_array_equal(seg.segment(image, clicks), first)
+
+
+def test_clicks_on_an_object_that_leaves_the_region_grow_it():
+    """Two clicks close together on the demo shot's astronaut: the clicks' region stops well
+    inside her suit; the mask must not end in the region's straight side but go on to her
+    shoulder (it did: a vertical cut at x = 256)."""
+    from ultimate_roto import paths
+    from ultimate_roto.core.media import open_media
+
+    with open_media(paths.demo_shot()) as reader:
+        image = reader.read(0)
+    seg = ClassicSegmenter()
+    mask = seg.segment(image, [Prompt(0, points=((469, 420, 1), (525, 136, 1)))])
+    assert seg.last_info["regions"] >= 2
+    assert mask[450, 150] > 0.5  # her left shoulder, far left of the first region
+    assert mask[60, 700] < 0.5 and mask[300, 800] < 0.5  # the sky, the shuttle
+    assert (mask[330:540, 236:276] > 0.5).all()  # the suit goes on across the old cut
+    never = ClassicSegmenter(grow_region=0)
+    cut = never.segment(image, [Prompt(0, points=((469, 420, 1), (525, 136, 1)))])
+    assert cut[450, 150] < 0.5 and never.last_info["regions"] == 1

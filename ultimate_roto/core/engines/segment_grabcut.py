@@ -74,6 +74,20 @@ class Work:
         return m
 
 
+def widen(box: Box, sides: tuple[bool, ...], w: int, h: int) -> Box:
+    """``box`` with each side in ``sides`` (left, top, right, bottom) moved out by the box's
+    own width or height, clamped to the ``w`` × ``h`` image."""
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    left, top, right, bottom = sides
+    return (
+        max(0, x0 - bw) if left else x0,
+        max(0, y0 - bh) if top else y0,
+        min(w, x1 + bw) if right else x1,
+        min(h, y1 + bh) if bottom else y1,
+    )
+
+
 def roi(prompts: list[Prompt], w: int, h: int) -> Box:
     """Boxes' union +15 %, else the clicks' bounding box grown 150 % (≥ 40 % of the short side)."""
     boxes = [p.box for p in prompts if p.box is not None]
