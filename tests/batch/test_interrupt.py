@@ -9,6 +9,7 @@ import time
 import pytest
 from batch_helpers import run_batch, start_batch, write_job
 
+from ultimate_roto.core.pipeline.convert import default_workers
 from ultimate_roto.core.pipeline.state import STATE_DIR
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
@@ -75,5 +76,6 @@ def test_resume_after_kill_redoes_only_frames_in_flight(tmp_path, long_clip):
     after = finished(out)
     assert sorted(after) == [f"long.{n:04d}.exr" for n in range(60)]
     redone = [name for name, mtime in before.items() if after[name] != mtime]
-    assert len(redone) <= 1, redone
+    # only frames in flight: at most one a parallel writer (written, not yet recorded)
+    assert len(redone) <= default_workers(), redone
     assert leftovers(out) == []
