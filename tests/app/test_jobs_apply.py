@@ -21,7 +21,7 @@ from ultimate_roto.core.commands import (
 )
 from ultimate_roto.core.progress import Progress
 from ultimate_roto.core.project import Document, Shot, load_project, masks, save_project
-from ultimate_roto.core.project.masks import EncodedMask, encode_mask
+from ultimate_roto.core.project.masks import EncodedMask, decode_mask, encode_mask
 
 W, H = 96, 64
 
@@ -207,7 +207,7 @@ def test_the_worker_emits_compressed_masks(monkeypatch):
     for f, (enc, occluded) in got:
         assert isinstance(enc, EncodedMask) and occluded == (f == 4)
         assert enc.nbytes < h * w / 50  # kilobytes, not a full-frame array
-        assert np.array_equal(job_work.decode(enc, (h, w)), np.roll(key, 3 * f, axis=1))
+        assert np.array_equal(decode_mask(enc, (h, w)), np.roll(key, 3 * f, axis=1))
 
 
 def test_frame_list_names_runs():

@@ -19,18 +19,9 @@ import numpy as np
 
 from ultimate_roto.core.errors import InputError, ProcessingError, RotoError
 from ultimate_roto.core.progress import Progress
-from ultimate_roto.core.project.masks import EncodedMask, encode_mask
+from ultimate_roto.core.project.masks import EncodedMask, decode_mask, encode_mask
 
 Emit = Callable[[int, Any], None]
-
-
-def decode(enc: EncodedMask | None, shape: tuple[int, int]) -> np.ndarray:
-    """A full-frame uint8 mask from a compressed snapshot entry (zeros for None)."""
-    out = np.zeros(shape, np.uint8)
-    if enc is not None:
-        x0, y0, x1, y1 = enc.bbox
-        out[y0:y1, x0:x1] = enc.crop()
-    return out
 
 
 def to_uint8(mask: np.ndarray) -> np.ndarray:
@@ -79,7 +70,7 @@ def propagate(
     from ultimate_roto.core.engines.run_segment import load_engine
 
     lo, hi = frames
-    keys = {k: decode(job.masks.get(k), job.shape) for k in job.keys_in(lo, hi)}
+    keys = {k: decode_mask(job.masks.get(k), job.shape) for k in job.keys_in(lo, hi)}
     if not keys:
         raise InputError(
             f"object '{job.name}' has no keyframe with a mask in frames {lo}-{hi}",
@@ -143,7 +134,7 @@ def refine(
     for n, alpha in refine_object(
         engine,
         job.frame_fn(read),
-        lambda n: decode(job.masks.get(n), job.shape),
+        lambda n: decode_mask(job.masks.get(n), job.shape),
         todo,
         obj=job.name,
         progress=progress,

@@ -14,7 +14,7 @@ from ultimate_roto.core.commands import (
 )
 from ultimate_roto.core.errors import InputError
 from ultimate_roto.core.project import Document, Shot
-from ultimate_roto.core.project.masks import EncodedMask, encode_mask, union_bbox
+from ultimate_roto.core.project.masks import EncodedMask, decode_mask, encode_mask, union_bbox
 
 W, H = 320, 240
 
@@ -26,11 +26,7 @@ def disc(cx: int, cy: int = 120, r: int = 60) -> np.ndarray:
 
 
 def decode(enc: EncodedMask | None) -> np.ndarray:
-    out = np.zeros((H, W), np.uint8)
-    if enc is not None:
-        x0, y0, x1, y1 = enc.bbox
-        out[y0:y1, x0:x1] = enc.crop()
-    return out
+    return decode_mask(enc, (H, W))
 
 
 @pytest.fixture

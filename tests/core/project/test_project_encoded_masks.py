@@ -11,6 +11,7 @@ from ultimate_roto.core.errors import InputError
 from ultimate_roto.core.project import Document, Shot, load_project, save_project
 from ultimate_roto.core.project.masks import (
     EncodedMask,
+    decode_mask,
     encode_mask,
     nonzero_bbox,
     union_bbox,
@@ -26,11 +27,7 @@ def disc(cx: int, cy: int = 24, r: int = 9) -> np.ndarray:
 
 
 def decode(enc: EncodedMask | None) -> np.ndarray:
-    out = np.zeros((H, W), np.uint8)
-    if enc is not None:
-        x0, y0, x1, y1 = enc.bbox
-        out[y0:y1, x0:x1] = enc.crop()
-    return out
+    return decode_mask(enc, (H, W))
 
 
 @pytest.fixture

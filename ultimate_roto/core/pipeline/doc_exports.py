@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ultimate_roto.core.errors import InputError
+from ultimate_roto.core.project.masks import decode_mask
 
 LogFn = Callable[[str], None]
 #: What a document can feed: it has per-object masks (refine writes into them), no mattes.
@@ -74,15 +75,14 @@ class DocMasks:
     def get(self, name: str, frame: int) -> np.ndarray:
         """Full-frame uint8 mask with the object's ops applied (zeros where there is none)."""
         obj = self._objects.get(name)
-        out = np.zeros(self._shape, np.uint8)
         found = None if obj is None else obj.masks.get(int(frame))
         if found is None:
-            return out
+            return np.zeros(self._shape, np.uint8)
         if isinstance(found, np.ndarray):
+            out = np.zeros(self._shape, np.uint8)
             out[...] = found
         else:
-            x0, y0, x1, y1 = found.bbox
-            out[y0:y1, x0:x1] = found.crop()
+            out = decode_mask(found, self._shape)
         if obj is not None and any(float(v) for v in obj.ops.values()):
             from ultimate_roto.core.engines.maskops import apply_ops
 

@@ -39,6 +39,15 @@ class EncodedMask:
         return np.frombuffer(raw, dtype=np.uint8).reshape(y1 - y0, x1 - x0)
 
 
+def decode_mask(enc: EncodedMask | None, shape: tuple[int, int]) -> np.ndarray:
+    """A new full-frame uint8 mask of ``shape`` from an entry (zeros for None)."""
+    out = np.zeros(shape, dtype=np.uint8)
+    if enc is not None:
+        x0, y0, x1, y1 = enc.bbox
+        out[y0:y1, x0:x1] = enc.crop()
+    return out
+
+
 def nonzero_bbox(mask: np.ndarray) -> BBox | None:
     """Half-open bbox of the non-zero pixels of a 2-D array, or None when all zero."""
     rows = np.flatnonzero(mask.any(axis=1))
@@ -103,12 +112,7 @@ class MaskStore:
     # -- access ----------------------------------------------------------------------------
     def get(self, obj_id: str, frame: int) -> np.ndarray:
         """The full-frame mask (a new writable array; zeros when none is stored)."""
-        out = np.zeros((self.height, self.width), dtype=np.uint8)
-        enc = self.encoded(obj_id, frame)
-        if enc is not None:
-            x0, y0, x1, y1 = enc.bbox
-            out[y0:y1, x0:x1] = enc.crop()
-        return out
+        return decode_mask(self.encoded(obj_id, frame), (self.height, self.width))
 
     def get_region(self, obj_id: str, frame: int, bbox: BBox) -> np.ndarray:
         """A copy of the pixels of ``bbox`` (which must lie inside the frame)."""
