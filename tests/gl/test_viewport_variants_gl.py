@@ -32,10 +32,8 @@ def test_a_feature_set_is_compiled_once_and_reused(gl_viewport):
     assert view.gl_error is None
 
 
-def test_every_feature_at_once_matches_the_reference(gl_viewport):
-    view = gl_viewport
-    frame = np.ascontiguousarray(np.broadcast_to(np.float32([0.2, 0.45, 0.7]), (48, 64, 3)))
-    view.settings.exposure, view.settings.gamma, view.settings.linear = 0.5, 1.8, True
+def with_depth_and_overlay(view, frame: np.ndarray) -> np.ndarray:
+    """Show ``frame`` with a depth layer and a half-covered mask overlay; returns the mask."""
     view.set_depth(np.full((48, 64), 2.0, np.float32))
     view.set_depth_visible(True)
     view.settings.depth_opacity = 0.25
@@ -43,6 +41,14 @@ def test_every_feature_at_once_matches_the_reference(gl_viewport):
     mask = np.zeros((48, 64), np.uint8)
     mask[10:38, 10:54] = 128
     view.set_mask(mask, (0.0, 0.5, 1.0))
+    return mask
+
+
+def test_every_feature_at_once_matches_the_reference(gl_viewport):
+    view = gl_viewport
+    frame = np.ascontiguousarray(np.broadcast_to(np.float32([0.2, 0.45, 0.7]), (48, 64, 3)))
+    view.settings.exposure, view.settings.gamma, view.settings.linear = 0.5, 1.8, True
+    mask = with_depth_and_overlay(view, frame)
     got = centre(view)
     s = view.settings
     want = display(as_rgba(frame), s, mask.astype(np.float32) / 255.0, None, view.depth)
@@ -56,13 +62,7 @@ def test_every_feature_with_exposure_on_an_encoded_plate_matches_the_reference(g
     view.set_display_view("sRGB - Display", "ACES 2.0 - SDR 100 nits (Rec.709)")
     view.settings.exposure, view.settings.gamma = -0.75, 1.6
     view.set_channel("Luminance")
-    view.set_depth(np.full((48, 64), 2.0, np.float32))
-    view.set_depth_visible(True)
-    view.settings.depth_opacity = 0.25
-    view.set_frame(frame)
-    mask = np.zeros((48, 64), np.uint8)
-    mask[10:38, 10:54] = 128
-    view.set_mask(mask, (0.0, 0.5, 1.0))
+    mask = with_depth_and_overlay(view, frame)
     got = centre(view)
     assert {"DECODE", "DECODE_REC709", "LOG_SHAPER", "CHANNEL", "DEPTH", "OVERLAY"} <= set(
         view._features()
