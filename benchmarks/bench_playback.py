@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from playback_extras import add_overlays, step_overlays, timer_only  # noqa: E402
+from playback_extras import add_overlays, step_overlays, timer_only, wait  # noqa: E402
 
 DEMO = ROOT / "resources" / "demo" / "demo_shot.mp4"
 STAGES = (
@@ -267,15 +267,6 @@ def thread_cpu() -> dict[str, float]:
         group = name.rstrip("0123456789_:-").strip() or name
         used[group] += (int(fields[11]) + int(fields[12])) / tick
     return used
-
-
-def wait(ms: int) -> None:
-    """Run the event loop for ``ms`` (a QEventLoop releases the GIL for the worker threads)."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
 
 
 def wait_for(condition, seconds: float) -> bool:

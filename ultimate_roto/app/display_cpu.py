@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ultimate_roto.core.media.colour import CINEON_BLACK  # Cineon log code value of linear 0
 from ultimate_roto.core.media.pixels import to_float32
 
 #: Viewer channels; "Matte" shows the current object's overlay mask as grey (its coverage as
@@ -97,10 +98,6 @@ def rec709_decode(c: np.ndarray) -> np.ndarray:
     """Linear light of BT.709 camera-encoded values (the inverse OETF; negatives clamp to 0)."""
     c = np.maximum(c, 0.0)
     return np.where(c < 0.081, c / 4.5, np.power((c + 0.099) / 1.099, 1.0 / 0.45))
-
-
-#: Cineon log code value of linear 0 (95 of 1023, white 685: 1.0)
-CINEON_BLACK = 10.0 ** ((95.0 - 685.0) / 300.0)
 
 
 def cineon_decode(c: np.ndarray) -> np.ndarray:

@@ -42,7 +42,7 @@ OCIO_NAMES = {
     "ACES2065-1": "ACES2065-1",
     "Linear": "Linear Rec.709 (sRGB)",
 }
-_CINEON_BLACK = 10.0 ** ((95.0 - 685.0) / 300.0)
+CINEON_BLACK = 10.0 ** ((95.0 - 685.0) / 300.0)
 _config_lock = threading.Lock()
 
 
@@ -101,8 +101,8 @@ def _cineon_to_linear() -> Any:
     t.setBase(10.0)
     t.setLogSideSlopeValue([300.0 / 1023.0] * 3)
     t.setLogSideOffsetValue([685.0 / 1023.0] * 3)
-    t.setLinSideSlopeValue([1.0 - _CINEON_BLACK] * 3)
-    t.setLinSideOffsetValue([_CINEON_BLACK] * 3)
+    t.setLinSideSlopeValue([1.0 - CINEON_BLACK] * 3)
+    t.setLinSideOffsetValue([CINEON_BLACK] * 3)
     t.setDirection(ocio.TRANSFORM_DIR_INVERSE)  # forward is linear -> log
     return t
 
