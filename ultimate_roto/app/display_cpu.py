@@ -159,7 +159,9 @@ def display(
         return matte(mask, rgba.shape[:2])
     route = display_route(s, lut)
     gain = np.float32(2.0**s.exposure)
-    alpha = rgba[..., 3:4] if rgba.shape[2] > 3 else np.ones_like(rgba[..., :1])
+    alpha = None  # only the A channel reads it: no H×W allocation per paint otherwise
+    if s.channel_index == 4:
+        alpha = rgba[..., 3:4] if rgba.shape[2] > 3 else np.ones_like(rgba[..., :1])
     if route.decode is not None:  # display-encoded source: channel, to linear, then gain
         c = isolate(rgba[..., :3], alpha, s.channel_index)
         if route.curve is not None:
@@ -184,7 +186,7 @@ def display(
     return np.clip(c, 0.0, 1.0).astype(np.float32)
 
 
-def isolate(rgb: np.ndarray, alpha: np.ndarray, channel: int) -> np.ndarray:
+def isolate(rgb: np.ndarray, alpha: np.ndarray | None, channel: int) -> np.ndarray:
     """The viewer channel ``channel`` (index in ``CHANNELS``, not Matte) of (H, W, 3) ``rgb``
     and (H, W, 1) ``alpha`` as (H, W, 3): R, G, B, A or Rec.709 luminance as grey."""
     if channel in (1, 2, 3):

@@ -95,19 +95,6 @@ def propagate(
     return f"propagated {job.name} over {count} frames: {report.summary()}"
 
 
-def mask_ops_settings(obj_mask_ops: Any) -> dict[str, float]:
-    """core.engines.maskops settings from an object's MaskOps (grow = dilate - erode)."""
-    return {
-        "grow": float(obj_mask_ops.dilate_px - obj_mask_ops.erode_px),
-        "feather": float(obj_mask_ops.feather_px),
-    }
-
-
-def ops_active(ops: Mapping[str, float]) -> bool:
-    """True when the settings change a mask at all."""
-    return any(float(v) for v in ops.values())
-
-
 def refine(
     job: MaskJobInput,
     read: Callable[[int], np.ndarray],

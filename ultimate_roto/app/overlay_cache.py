@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from ultimate_roto.app import job_work
 from ultimate_roto.app.display_cpu import mask_to_uint8
+from ultimate_roto.core.engines import maskops
 
 #: Default budget: ~250 1080p masks or ~60 1080p depth maps.
 DEFAULT_BYTES = 512 * 1024**2
@@ -102,7 +102,7 @@ def shown_mask(
 
     def make() -> np.ndarray:
         mask = doc.mask(obj_id, frame)
-        if job_work.ops_active(ops):
+        if maskops.ops_active(ops):
             from ultimate_roto.core.engines.maskops import apply_ops
 
             mask = apply_ops(mask, ops)

@@ -221,7 +221,6 @@ class QtInspector(QWidget):
         for key, text in values.items():
             self.facts[key].setText(text)
             self.facts[key].setToolTip(str(info.path) if key == "File" else text)
-        self.facts["File"].setToolTip(str(info.path))
 
     def show_channel(self, channel: str) -> None:
         """Mirror a channel change made elsewhere (e.g. the A shortcut) without re-emitting."""

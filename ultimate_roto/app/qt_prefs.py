@@ -361,6 +361,8 @@ def _put_back(path: Path, content: bytes | None) -> None:
         if content is None:
             path.unlink(missing_ok=True)
         else:
-            path.write_bytes(content)
+            from ultimate_roto.core.exporters.atomic import write_bytes
+
+            write_bytes(path, content)  # as save_settings writes it: never half a file
     except OSError as exc:
         log.warning("could not restore %s: %s", path, exc)

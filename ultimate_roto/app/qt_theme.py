@@ -82,8 +82,8 @@ def stylesheet(theme: str = "dark") -> str:
         return ""
 
 
-THEMES = ("dark", "light")
 PALETTES = {"dark": dark_palette, "light": light_palette}
+THEMES = tuple(PALETTES)
 
 
 def apply_theme(app: QApplication, theme: str = "dark") -> None:

@@ -23,7 +23,8 @@ from ultimate_roto.core.tools import (
 )
 
 PROMPT_TOOLS = ("point", "box", "move")
-PICK_RADIUS_PX = 8.0  # how near (screen pixels) a press grabs a prompt point, corner or edge
+# how near (screen pixels) a press grabs a prompt point, corner or edge
+PICK_RADIUS_PX = MoveTool.default_pick_radius
 TRANSFORM_TOOLS = (RotateTool, ScaleTool)
 _BUTTONS = {
     Qt.MouseButton.LeftButton.value: "left",

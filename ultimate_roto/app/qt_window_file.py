@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -163,8 +164,7 @@ class WindowFileMixin:
 
     # -- the session record (what a crash leaves behind) -------------------------------------
     def _session_key(self: QtMainWindow) -> str:
-        started = int(psutil.Process().create_time())
-        return f"{SESSIONS}/{os.getpid()}_{started}"
+        return _session_key()
 
     def _record_session(self: QtMainWindow) -> None:
         """Note the open project while running (cleared by a clean close)."""
@@ -337,3 +337,9 @@ class WindowFileMixin:
             self.recent_menu.addAction(path, lambda p=path: self.open_path(p))
         if not self.recent_menu.actions():
             self.recent_menu.addAction("(no recent files)").setEnabled(False)
+
+
+@functools.cache
+def _session_key() -> str:
+    """This process's session record key (its pid and start time never change)."""
+    return f"{SESSIONS}/{os.getpid()}_{int(psutil.Process().create_time())}"

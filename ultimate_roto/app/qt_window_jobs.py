@@ -15,6 +15,7 @@ from ultimate_roto.app import job_work
 from ultimate_roto.app.job_apply import ApplyReport, MaskJobStart, Payload, apply_mask_results
 from ultimate_roto.app.qt_export import ExportRequest, QtExportDialog
 from ultimate_roto.app.qt_jobs import QtJob
+from ultimate_roto.core.engines import maskops
 from ultimate_roto.core.errors import RotoError
 
 if TYPE_CHECKING:
@@ -135,7 +136,9 @@ class WindowJobsMixin:
     ) -> QtJob:
         """Run ``work``; its compressed masks are held until it ends, then applied as ONE undo
         step, minus whatever changed meanwhile (see :func:`job_apply.apply_mask_results`)."""
-        start = MaskJobStart.capture(self.project.doc, inp.obj_id, inputs)
+        start = MaskJobStart(  # what the job reads (the input's snapshot: no second copy)
+            self.project.doc, inp.obj_id, inp.masks, frozenset(inp.keyframes), tuple(inputs)
+        )
         results: dict[int, Payload] = {}
 
         def apply(message: str) -> tuple[str, str]:
@@ -204,7 +207,7 @@ class WindowJobsMixin:
 
         snap = self.project.doc.masks.snapshot()
         return [
-            DocObject(o.name, dict(snap.get(o.id, {})), job_work.mask_ops_settings(o.mask_ops))
+            DocObject(o.name, dict(snap.get(o.id, {})), maskops.object_settings(o.mask_ops))
             for o in self.project.doc.objects
         ]
 

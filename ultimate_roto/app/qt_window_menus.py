@@ -71,11 +71,9 @@ class WindowMenusMixin:
         help_menu.addAction("&About Ultimate Roto", self._about)
 
     def _build_view_menu(self: QtMainWindow) -> None:
-        from ultimate_roto.app.qt_mainwindow import DOCKS
-
         self.view_menu = self.menuBar().addMenu("&View")
-        for name, _title, _area in DOCKS:
-            self.view_menu.addAction(self.docks[name].toggleViewAction())
+        for dock in self.docks.values():  # built in DOCKS order
+            self.view_menu.addAction(dock.toggleViewAction())
         self.view_menu.addSeparator()
         for spec in self.registry.keymap.actions.values():
             if spec.group == "View":  # fit, 1:1, RGB, matte, overlay

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ultimate_roto.app import job_work
 from ultimate_roto.app.overlay_cache import shown_mask
 from ultimate_roto.app.qt_segment import QtSegmentWorker
 from ultimate_roto.core.commands import SetKeyframeCommand, SetMaskCommand
+from ultimate_roto.core.engines import maskops
 
 if TYPE_CHECKING:
     from ultimate_roto.app.qt_mainwindow import QtMainWindow
@@ -177,7 +177,7 @@ class WindowWorkMixin:
             self.viewport.set_mask(None)
             return
         obj = self.project.doc.object(obj_id)
-        ops = job_work.mask_ops_settings(obj.mask_ops)
+        ops = maskops.object_settings(obj.mask_ops)
         mask = shown_mask(self.overlays, self.project.doc, obj_id, self.current_frame, ops)
         self.viewport.set_mask(mask, tuple(c / 255.0 for c in obj.color))
 
@@ -186,8 +186,8 @@ class WindowWorkMixin:
             return
         doc = self.project.doc
         full = (0, 0, doc.shot.width, doc.shot.height)
-        ops = job_work.mask_ops_settings(doc.object(obj_id).mask_ops)
-        if self.viewport.mask is None or tuple(bbox) == full or job_work.ops_active(ops):
+        ops = maskops.object_settings(doc.object(obj_id).mask_ops)
+        if self.viewport.mask is None or tuple(bbox) == full or maskops.ops_active(ops):
             self._show_mask()  # (grow/feather reach beyond the dab: redo the whole overlay)
         else:  # a brush dab: copy only its bbox (interactive at 4K too)
             self.viewport.set_mask_region(bbox, doc.mask_region(obj_id, frame, bbox))

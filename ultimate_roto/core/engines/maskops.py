@@ -23,6 +23,20 @@ DEFAULTS: dict[str, float] = {
 ORDER = ("fill_holes", "remove_islands", "grow", "feather")
 
 
+def object_settings(mask_ops: Any) -> dict[str, float]:
+    """The :func:`apply_ops` settings of an object's ``MaskOps`` (grow = dilate - erode,
+    feather), as the overlay, the select tool and the exports apply them."""
+    return {
+        "grow": float(mask_ops.dilate_px - mask_ops.erode_px),
+        "feather": float(mask_ops.feather_px),
+    }
+
+
+def ops_active(ops: Mapping[str, float]) -> bool:
+    """True when the settings change a mask at all."""
+    return any(float(v) for v in ops.values())
+
+
 def _f32(mask: np.ndarray) -> np.ndarray:
     m = np.asarray(mask)
     if m.ndim != 2:

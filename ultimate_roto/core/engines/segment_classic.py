@@ -254,7 +254,7 @@ class ClassicSegmenter:
         )
         start = (labels == gc.GC_FGD) | (labels == gc.GC_PR_FGD)
         fg, model = gc.grabcut(gc.to_u8(work.coarse), labels, self.iterations)
-        if self.trim and work.box_mask(shape, prompts) is None:
+        if self.trim and all(p.box is None for p in prompts):  # clicks only
             fg = segment_clicks.trim_additions(fg, start, sides)
         return gc.cleanup(fg, work, prompts), model
 

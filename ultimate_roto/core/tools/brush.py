@@ -8,15 +8,8 @@ import numpy as np
 
 from ultimate_roto.core.commands.edits import PaintMaskCommand
 from ultimate_roto.core.errors import InputError
-from ultimate_roto.core.project.masks import BBox
+from ultimate_roto.core.project.masks import BBox, union_bbox
 from ultimate_roto.core.tools.base import Tool, ToolContext, ToolEvent, ToolGenerator
-
-
-def union_bbox(a: BBox | None, b: BBox | None) -> BBox | None:
-    """Smallest bbox holding both (either may be None)."""
-    if a is None or b is None:
-        return a or b
-    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
 def stamp_disc(

@@ -6,14 +6,8 @@ import math
 
 import numpy as np
 
+from ultimate_roto.core.engines.maskops import object_settings, ops_active
 from ultimate_roto.core.project.document import Document
-from ultimate_roto.core.project.model import MaskOps
-
-
-def ops_settings(ops: MaskOps) -> dict[str, float]:
-    """The :func:`core.engines.maskops.apply_ops` settings of an object's :class:`MaskOps`
-    (grow = dilate - erode, feather), as the overlay and the exports apply them."""
-    return {"grow": float(ops.dilate_px - ops.erode_px), "feather": float(ops.feather_px)}
 
 
 def shown_coverage(doc: Document, obj_id: str, frame: int, x: float, y: float) -> float:
@@ -27,8 +21,8 @@ def shown_coverage(doc: Document, obj_id: str, frame: int, x: float, y: float) -
     px, py = int(math.floor(x)), int(math.floor(y))
     if not (0 <= px < shot.width and 0 <= py < shot.height):
         return 0.0
-    settings = ops_settings(doc.object(obj_id).mask_ops)
-    if not any(settings.values()):
+    settings = object_settings(doc.object(obj_id).mask_ops)
+    if not ops_active(settings):
         return float(doc.mask_region(obj_id, frame, (px, py, px + 1, py + 1))[0, 0]) / 255.0
     from ultimate_roto.core.engines.maskops import apply_ops
 

@@ -16,9 +16,8 @@ import math
 import numpy as np
 
 from ultimate_roto.core.commands.edits import MovePromptCommand, SetMaskCommand
-from ultimate_roto.core.project.masks import BBox, nonzero_bbox
+from ultimate_roto.core.project.masks import BBox, nonzero_bbox, union_bbox
 from ultimate_roto.core.tools.base import Tool, ToolContext, ToolEvent, ToolGenerator
-from ultimate_roto.core.tools.brush import union_bbox
 
 Matrix = tuple[float, float, float, float, float, float]  # a, b, tx, c, d, ty
 _MIN_RADIUS = 1.0
