@@ -118,4 +118,9 @@ def shown_depth(cache: OverlayCache, layer, frame: int) -> np.ndarray | None:
     entry = layer.encoded(frame)
     if entry is None:
         return None
-    return cache.get(("depth", int(frame)), (layer, entry), lambda: layer.get(frame))
+
+    def make() -> np.ndarray:  # as the viewport shows it, so it takes the value without a copy
+        d = np.clip(np.asarray(layer.get(frame), np.float32), 0.0, 1.0)
+        return np.ascontiguousarray(np.nan_to_num(d, copy=False, nan=1.0))
+
+    return cache.get(("depth", int(frame)), (layer, entry), make)

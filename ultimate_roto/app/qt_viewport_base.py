@@ -34,7 +34,6 @@ class ViewportMixin:
         self._source: np.ndarray | None = None  # the array last given to set_frame
         self.mask: np.ndarray | None = None  # uint8 coverage
         self.depth: np.ndarray | None = None  # float32 0 near .. 1 far (normalise_depth)
-        self._depth_source: np.ndarray | None = None  # the array last given to set_depth
         self.lut: DisplayLut | None = None  # OCIO display/view; None: fixed sRGB encode
         self.source_colourspace: str | None = None  # None: "Linear" if settings.linear else sRGB
         self._display_view: tuple[str, str | None] | None = None
@@ -107,13 +106,16 @@ class ViewportMixin:
 
         Any units are stretched to this frame's min..max; ``normalised=True`` takes a map
         already in 0 (near) .. 1 (far) as it is, so a per-shot normalisation (the document's
-        depth layer) keeps one scale from frame to frame."""
-        if depth is not None and depth is self._depth_source and not depth.flags.writeable:
-            self.update()  # the read-only map shown already (a cached overlay): no upload
-            return
-        self._depth_source = depth
+        depth layer) keeps one scale from frame to frame. A read-only C-contiguous float32
+        map with ``normalised`` (what ``overlay_cache.shown_depth`` gives: clipped, no NaN)
+        is shown as it is, without a copy; given again, it is not uploaded again."""
         if depth is None:
             self.depth = None
+        elif normalised and _ready_depth(depth):
+            if depth is self.depth:
+                self.update()  # the map shown already (a cached overlay): no upload
+                return
+            self.depth = depth
         elif normalised:
             d = np.clip(np.asarray(depth, np.float32), 0.0, 1.0)  # a new array (NaN stays)
             self.depth = np.ascontiguousarray(np.nan_to_num(d, copy=False, nan=1.0))
@@ -375,3 +377,13 @@ class ViewportMixin:
             value = self.pixel_value(*pixel)
             if value is not None:
                 self.pixel_hovered.emit(pixel[0], pixel[1], *value)
+
+
+def _ready_depth(depth: np.ndarray) -> bool:
+    """A normalised map to show as it is: read-only, C-contiguous float32 (H, W)."""
+    return (
+        depth.dtype == np.float32
+        and depth.ndim == 2
+        and depth.flags.c_contiguous
+        and not depth.flags.writeable
+    )
