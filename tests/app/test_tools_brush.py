@@ -36,18 +36,22 @@ def test_the_hardness_slider_softens_the_edge_of_the_stroke(main_window):
 
 
 def grab(vp) -> np.ndarray:
+    """The viewport's pixels (H, W, 3), copied while the QImage that owns them is alive: a
+    view into ``constBits()`` outlives the image and reads freed memory (garbage pixels, or a
+    segfault)."""
     img = vp.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
     w, h = img.width(), img.height()
-    return np.frombuffer(img.constBits(), np.uint8).reshape(h, img.bytesPerLine())[:, : 3 * w]
+    rows = np.frombuffer(img.constBits(), np.uint8).reshape(h, img.bytesPerLine())
+    return rows[:, : 3 * w].reshape(h, w, 3).copy()
 
 
 def settled_grab(qtbot, vp, timeout_s: float = 3.0) -> np.ndarray:
     """The viewport once it stopped changing (a frame read late, e.g. on a loaded machine,
     repaints the picture under the ring)."""
-    last = grab(vp).copy()
+    last = grab(vp)
     for _ in range(int(timeout_s / 0.1)):
         qtbot.wait(100)
-        now = grab(vp).copy()
+        now = grab(vp)
         if np.array_equal(now, last):
             return now
         last = now
@@ -71,7 +75,7 @@ def test_the_brush_outline_follows_the_pointer_at_the_brush_size(qtbot, main_win
     x, y, r = vp.brush_ring()
     assert (x, y) == (centre.x(), centre.y()) and r == pytest.approx(4 * vp.view.zoom)
     ringed = grab(vp)
-    ys, xs = np.nonzero((ringed != plain).reshape(ringed.shape[0], -1, 3).any(axis=2))
+    ys, xs = np.nonzero((ringed != plain).any(axis=2))
     dist = np.hypot(xs - centre.x(), ys - centre.y())
     outer = np.abs(dist - r) < 3  # the outline at the brush radius …
     inner = np.abs(dist - r * 0.8) < 2  # … and the dashed ring where the 80 % hardness ends
