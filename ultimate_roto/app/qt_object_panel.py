@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
 )
 
 from ultimate_roto.app.qt_project import QtProject
-from ultimate_roto.core.commands import SetObjectPropertyCommand
 
 ENGINE_TASKS = ("segment", "propagate", "refine")
 REFINE_METHODS = ("auto", "cf", "guided")
@@ -191,7 +190,7 @@ class QtObjectPanel(QWidget):
             engines[task] = chosen
         if engines != obj.engines:
             label = f"Set {obj.name} {task.capitalize()} Engine"
-            self._push("engines", engines, label)
+            self.project.set_property(self.obj_id, "engines", engines, label=label)
 
     def _ops_changed(self, field: str) -> None:
         """Write only ``field`` (the widget that changed): the others keep their values,
@@ -218,11 +217,6 @@ class QtObjectPanel(QWidget):
             new = replace(ops, **{field: kind(widget[field].value())})
         if new != ops:
             label = f"Set {obj.name} {OPS_LABELS[field]}"
-            self._push("mask_ops", new, label, merge=(self.obj_id, "mask_ops", field))
-
-    def _push(self, field: str, value: object, label: str, merge: object = None) -> None:
-        """One SetObjectPropertyCommand with a readable label (spins merge by ``merge``)."""
-        project = self.project
-        cmd = SetObjectPropertyCommand(project.doc, self.obj_id, field, value, merge_id=merge)
-        cmd.text = label
-        project.stack.push(cmd)
+            self.project.set_property(
+                self.obj_id, "mask_ops", new, merge=("mask_ops", field), label=label
+            )

@@ -115,16 +115,24 @@ class QtProject(QObject):
             self.stack.push(cmd)
 
     def set_property(
-        self, obj_id: str, field: str, value: object, merge: object | None = None
+        self,
+        obj_id: str,
+        field: str,
+        value: object,
+        merge: object | None = None,
+        label: str | None = None,
     ) -> None:
-        """Set an object field through a command (``merge``: one undo step per spin/drag)."""
+        """Set an object field through a command (``merge``: one undo step per spin/drag;
+        ``label``: the History's name for it, "Set <object> <Field>" when not given)."""
         obj = self.doc.object(obj_id)
         if getattr(obj, field) == value:
             return
         merge_id = None if merge is None else (obj_id, merge)
         cmd = SetObjectPropertyCommand(self.doc, obj_id, field, value, merge_id=merge_id)
-        label = {"color": "Colour", "engines": "Engines", "mask_ops": "Mask Settings"}
-        cmd.text = f"Set {obj.name} {label.get(field, field.replace('_', ' ').title())}"
+        if label is None:
+            names = {"color": "Colour", "engines": "Engines", "mask_ops": "Mask Settings"}
+            label = f"Set {obj.name} {names.get(field, field.replace('_', ' ').title())}"
+        cmd.text = label
         self.stack.push(cmd)
 
     def undo(self) -> None:
