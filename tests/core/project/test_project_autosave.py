@@ -85,6 +85,24 @@ def test_unsaved_session_recovery(tmp_path: Path) -> None:
         Autosaver(crashed, None)
 
 
+def test_a_live_sessions_autosave_is_neither_offered_nor_read(tmp_path: Path, monkeypatch):
+    """Another running instance's untitled autosave (here: our parent process's pid, which
+    started before the file was written) is skipped on the cheap owner check, before its
+    JSON is parsed (a big project's would be read at every start for nothing)."""
+    from ultimate_roto.core.project import autosave
+
+    live = tmp_path / f"untitled-{os.getppid()}.autosave.roto"
+    save_project(_doc(), live, mark_clean=False, autosave_of=None)
+    read: list[Path] = []
+    real = autosave.read_project_json
+    monkeypatch.setattr(autosave, "read_project_json", lambda p: read.append(p) or real(p))
+    assert find_recovery(None, tmp_path) is None
+    assert read == []
+    dead = tmp_path / "untitled-999999999.autosave.roto"  # no such pid: a crashed session
+    save_project(_doc(), dead, mark_clean=False, autosave_of=None)
+    assert find_recovery(None, tmp_path).path == dead and read == [dead]
+
+
 def test_background_thread_saves_and_stop_joins(tmp_path: Path) -> None:
     doc = _doc()
     saver = Autosaver(doc, None, interval_s=0.01, directory=tmp_path)

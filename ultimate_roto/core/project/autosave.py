@@ -178,14 +178,19 @@ def find_recovery(
     if directory is None:
         return None
     own = autosave_path(None, directory)
-    found_all = [
-        _candidate(p)
-        for p in Path(directory).glob(f"{UNTITLED}-*{AUTOSAVE_SUFFIX}")
-        if p.absolute() != own
-    ]
-    unsaved = [
-        c for c in found_all if c is not None and c.autosave_of is None and not owner_running(c)
-    ]
+    unsaved = []
+    for path in Path(directory).glob(f"{UNTITLED}-*{AUTOSAVE_SUFFIX}"):
+        if path.absolute() == own:
+            continue
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            continue
+        if owner_running(path, mtime):
+            continue  # a live session's autosave: not even read (the owner check is cheap)
+        found = _candidate(path)
+        if found is not None and found.autosave_of is None:
+            unsaved.append(found)
     return max(unsaved, key=lambda c: c.mtime, default=None)
 
 
@@ -203,15 +208,15 @@ def process_running(pid: int, started_by: float | None = None) -> bool:
         return False
 
 
-def owner_running(candidate: RecoveryCandidate) -> bool:
-    """Whether the process writing an ``untitled-<pid>`` autosave still runs (it started
-    before the autosave was written)."""
-    stem = candidate.path.name[: -len(AUTOSAVE_SUFFIX)]
+def owner_running(path: Path, mtime: float) -> bool:
+    """Whether the process writing the ``untitled-<pid>`` autosave at ``path`` (last written
+    at ``mtime``) still runs: it started before that write."""
+    stem = path.name[: -len(AUTOSAVE_SUFFIX)]
     try:
         pid = int(stem.rsplit("-", 1)[1])
     except (IndexError, ValueError):
         return False
-    return process_running(pid, candidate.mtime)
+    return process_running(pid, mtime)
 
 
 def _candidate(path: Path) -> RecoveryCandidate | None:
