@@ -1,5 +1,6 @@
 """Overlay cache: replayed frames reuse the mask (after grow/feather) and depth they showed,
-and an edit, undo, new ops or a new depth layer is never answered with a stale overlay."""
+inside the session cache's budget; an edit, undo, new ops or a new depth layer is never
+answered with a stale overlay, and a replaced overlay leaves the cache at once."""
 
 from __future__ import annotations
 
@@ -7,12 +8,18 @@ import numpy as np
 import pytest
 
 from ultimate_roto.app.overlay_cache import OverlayCache, shown_depth, shown_mask
+from ultimate_roto.core.cache import TieredCache
 from ultimate_roto.core.engines.maskops import apply_ops
 from ultimate_roto.core.project.depth import DepthLayer
 from ultimate_roto.core.project.document import Document
 from ultimate_roto.core.project.model import Shot
 
 W, H = 64, 40
+MIB = 1024**2
+
+
+def overlays(ram_bytes: int = 64 * MIB, **kw) -> OverlayCache:
+    return OverlayCache(TieredCache(ram_bytes, **kw))
 
 
 def doc_with_masks(frames=range(4)):
@@ -27,7 +34,7 @@ def doc_with_masks(frames=range(4)):
 
 def test_a_replayed_frame_is_not_decoded_or_filtered_again(monkeypatch):
     doc, oid = doc_with_masks()
-    cache = OverlayCache()
+    cache = overlays()
     ops = {"grow": 2.0, "feather": 3.0}
     calls = []
     import ultimate_roto.core.engines.maskops as maskops
@@ -45,7 +52,7 @@ def test_a_replayed_frame_is_not_decoded_or_filtered_again(monkeypatch):
 
 def test_edits_undo_and_new_ops_are_never_answered_from_the_cache():
     doc, oid = doc_with_masks()
-    cache = OverlayCache()
+    cache = overlays()
     before = shown_mask(cache, doc, oid, 1, {})
     old_entry = doc.masks.encoded(oid, 1)
     doc.set_mask_region(oid, 1, (0, 0, 8, 8), np.full((8, 8), 255, np.uint8))  # a dab
@@ -63,13 +70,13 @@ def test_depth_follows_the_layer_and_the_budget_evicts_the_oldest():
     rng = np.random.default_rng(1)
     maps = {f: rng.uniform(1, 10, (H, W)).astype(np.float32) for f in range(3)}
     layer = DepthLayer.from_maps(maps, "test")
-    cache = OverlayCache(max_bytes=2 * H * W * 4)  # room for two maps
+    cache = overlays(2 * H * W * 4)  # room for two maps
     d0 = shown_depth(cache, layer, 0)
     assert np.array_equal(d0, layer.get(0)) and shown_depth(cache, layer, 0) is d0
     assert shown_depth(cache, layer, 7) is None  # no depth on that frame
     shown_depth(cache, layer, 1)
     shown_depth(cache, layer, 2)
-    assert len(cache) == 2 and cache.nbytes == 2 * H * W * 4
+    assert len(cache) == 2 and cache.cache.stats().per_kind["depth"].ram_bytes == 2 * H * W * 4
     assert shown_depth(cache, layer, 0) is not d0  # evicted, made again
     other = DepthLayer.from_maps({0: maps[0] * 2 + 5}, "again")  # recomputed depth
     assert shown_depth(cache, other, 0) is not shown_depth(cache, layer, 0)

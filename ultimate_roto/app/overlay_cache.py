@@ -1,93 +1,144 @@
-"""A small LRU of the overlays the viewport shows (an object's mask after its grow/feather, a
-frame's depth), so replaying frames does not decode and filter them again on the GUI thread.
+"""The overlays the viewport shows (an object's mask after its grow/feather, a frame's depth),
+kept in the session's cache so replaying frames does not decode and filter them again on the
+GUI thread, inside the user's cache budget and statistics.
 
-Measured on a loaded 2-core box: ``benchmarks/bench_playback.py --overlays`` (the 960x540
-demo shot, grow 2 + feather 4, depth shown) steps every frame twice: mask 5.5 -> 0.13 ms and
-depth 11 -> 1.4 ms a frame on the second pass (what remains is the viewport's copy); at 1080p
-by hand a mask's grow + feather takes ~60 ms and a depth frame's decode + normalisation
-~20-120 ms, against a 42 ms frame at 24 fps. A hit costs a dict lookup.
+Measured on a loaded 2-core box: ``benchmarks/bench_playback.py --overlays --offscreen`` (the
+960x540 demo shot, grow 2 + feather 4, depth shown) steps every frame twice: mask ~4-7 ->
+0.04-0.06 ms and depth ~7-10 -> 0.01-0.02 ms a frame on the second pass; at 1080p by hand a
+mask's grow + feather takes ~30-60 ms and a depth frame's decode + normalisation ~20-120 ms,
+against a 42 ms frame at 24 fps. A hit costs ~5-10 us: a dict lookup, two weak references and
+the cache's own lookup under its lock.
 
-An entry is valid while the document still holds the very entry it was made from (the
-immutable ``EncodedMask`` / ``EncodedDepth`` and the ``DepthLayer``, compared by identity and
-kept alive by the cache, so an id cannot be reused): an edit, undo or a new depth layer
-replaces them, so nothing stale is ever shown. Values are read-only arrays (the viewport copies
-before a brush dab writes into its mask).
+Overlays are values of the session's :class:`~ultimate_roto.core.cache.TieredCache` under its
+"mask" and "depth" kinds, so they share the user's RAM budget (and ``kind_mb``) with the
+frames, leave LRU-first with them, follow live budget changes and show in the System panel. A
+spilled overlay is worth its file, so overlays spill like frames (no opt-out): on the same box
+a 1080p depth map is written in ~9 ms and read back in ~1.5 ms (a mask: ~2 / ~0.4 ms), against
+~40 / ~30 ms to make it again. With the disk tier on, a miss whose value overflows the budget
+writes what it evicts on the GUI thread (as the prefetch thread does for the frames it puts).
+
+Validity: an overlay is shown while the document still holds the very entries it was made
+from (the immutable ``EncodedMask`` with its ``MaskStore``, or the immutable ``DepthLayer``
+with its ``EncodedDepth``) and, for a mask, the same ops. Each (kind, frame, object) keeps one
+record: weak references to those entries, the ops, and the cache key the overlay was stored
+under, whose params end in a serial number drawn once per made overlay (never ``id()``, which a
+new object can reuse; a dead entry's weak reference answers None, never another object). An
+edit, undo, new ops or a new depth layer makes the record mismatch: its old key is discarded
+from every tier at once and the overlay is made under a new key, so nothing stale is shown and
+an edited frame keeps one overlay, not one per brush dab. Overlays of entries replaced while
+their frame is not looked at again are ordinary LRU values: they leave with the budget. A
+record whose key left the cache is dropped (cache listener), so the records stay as few as the
+cached overlays. Values are read-only arrays (the viewport copies before a brush dab).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+import itertools
+import threading
+import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ultimate_roto.app.display_cpu import mask_to_uint8
+from ultimate_roto.core.cache import CacheKey, TieredCache
 from ultimate_roto.core.engines import maskops
 
-#: Default budget: ~250 1080p masks or ~60 1080p depth maps.
-DEFAULT_BYTES = 512 * 1024**2
+MEDIA_ID = "overlays"  # the media_id of overlay keys in the session's cache
+_serials = itertools.count(1)  # one per made overlay, in this process (next() is atomic)
 
 
-@dataclass
-class _Entry:
-    sources: tuple[Any, ...]
-    value: np.ndarray
+@dataclass(frozen=True)
+class _Record:
+    sources: tuple[weakref.ref, ...]
+    params: tuple
+    key: CacheKey
+
+    def matches(self, sources: tuple[Any, ...], params: tuple) -> bool:
+        if params != self.params or len(sources) != len(self.sources):
+            return False
+        # a dead entry's reference gives None: never another object at its address
+        return all(ref() is source for ref, source in zip(self.sources, sources, strict=True))
 
 
 class OverlayCache:
-    """Byte-budget LRU of overlay arrays, each valid while its ``sources`` are the same objects.
+    """Overlays in ``cache`` (the session's), each valid while its sources are the same objects.
 
     Parameters
     ----------
-    max_bytes
-        Budget for the held arrays; the least recently used go first.
+    cache
+        Where the overlays are kept, under the budget of its "mask" / "depth" kinds and total;
+        None keeps nothing (no media open: every overlay is made when asked for).
     """
 
-    def __init__(self, max_bytes: int = DEFAULT_BYTES) -> None:
-        self.max_bytes = int(max_bytes)
-        self._items: OrderedDict[Hashable, _Entry] = OrderedDict()
-        self.nbytes = 0
+    def __init__(self, cache: TieredCache | None = None) -> None:
+        self.cache = cache
         self.hits = 0
         self.misses = 0
+        self._records: dict[tuple[str, int, str], _Record] = {}
+        self._lock = threading.Lock()  # the cache's listener runs on the evicting thread
+        if cache is not None:
+            cache.add_listener(self._cache_changed)
 
     def get(
-        self, key: Hashable, sources: tuple[Any, ...], make: Callable[[], np.ndarray]
+        self,
+        slot: tuple[str, int, str],
+        sources: tuple[Any, ...],
+        params: tuple,
+        make: Callable[[], np.ndarray],
     ) -> np.ndarray:
-        """The value for ``key`` made from ``sources`` (objects compared by identity); made by
-        ``make()`` and kept (read-only) when missing or made from other sources."""
-        entry = self._items.get(key)
-        if entry is not None and _same(entry.sources, sources):
-            self._items.move_to_end(key)
+        """The overlay of ``slot`` (kind, frame, object id or "") made from ``sources``
+        (compared by identity) with ``params`` (by equality); made by ``make()`` and kept
+        (read-only) when missing, evicted, or made from other sources or params."""
+        if self.cache is None:
+            self.misses += 1
+            return _read_only(make())
+        with self._lock:
+            record = self._records.get(slot)
+        if record is None or not record.matches(sources, params):
+            record = self._new_record(slot, sources, params, record)
+        value = self.cache.get(record.key)  # (a new key is a miss, counted as one)
+        if value is not None:
             self.hits += 1
-            return entry.value
-        self.misses += 1
-        value = make()
-        value.setflags(write=False)
-        self._drop(key)
-        if value.nbytes <= self.max_bytes:
-            self._items[key] = _Entry(tuple(sources), value)
-            self.nbytes += value.nbytes
-            while self.nbytes > self.max_bytes:
-                self._drop(next(iter(self._items)))
-        return value
+            return value
+        self.misses += 1  # made on the GUI thread only: no other thread makes this key
+        return self.cache.put(record.key, make())
 
-    def clear(self) -> None:
-        self._items.clear()
-        self.nbytes = 0
+    def _new_record(
+        self, slot: tuple[str, int, str], sources: tuple, params: tuple, old: _Record | None
+    ) -> _Record:
+        """A record with a new key for ``slot``; the overlay under ``old``'s key is stale."""
+        kind, frame, name = slot
+        key = CacheKey(MEDIA_ID, frame, kind, (name, next(_serials)))
+        record = _Record(tuple(weakref.ref(s) for s in sources), params, key)
+        with self._lock:
+            self._records[slot] = record
+        if old is not None:
+            self.cache.discard(old.key)  # (its "evicted" no longer matches the new record)
+        return record
+
+    def _cache_changed(self, event: str, key: CacheKey | None) -> None:
+        """Forget a record whose overlay left every tier of the cache (any thread)."""
+        with self._lock:
+            if event == "cleared":
+                self._records.clear()
+            elif event == "evicted" and key is not None and key.media_id == MEDIA_ID:
+                slot = (key.kind, key.frame, key.params[0])
+                record = self._records.get(slot)
+                if record is not None and record.key == key:
+                    del self._records[slot]
 
     def __len__(self) -> int:
-        return len(self._items)
-
-    def _drop(self, key: Hashable) -> None:
-        entry = self._items.pop(key, None)
-        if entry is not None:
-            self.nbytes -= entry.value.nbytes
+        """How many overlays are held (records whose value is in the cache)."""
+        with self._lock:
+            return len(self._records)
 
 
-def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+def _read_only(value: np.ndarray) -> np.ndarray:
+    value.setflags(write=False)
+    return value
 
 
 def shown_mask(
@@ -108,8 +159,8 @@ def shown_mask(
             mask = apply_ops(mask, ops)
         return mask_to_uint8(mask)
 
-    key = ("mask", obj_id, int(frame), tuple(sorted((k, float(v)) for k, v in ops.items())))
-    return cache.get(key, (doc.masks, entry), make)
+    params = tuple(sorted((k, float(v)) for k, v in ops.items()))
+    return cache.get(("mask", int(frame), obj_id), (doc.masks, entry), params, make)
 
 
 def shown_depth(cache: OverlayCache, layer, frame: int) -> np.ndarray | None:
@@ -123,4 +174,4 @@ def shown_depth(cache: OverlayCache, layer, frame: int) -> np.ndarray | None:
         d = np.clip(np.asarray(layer.get(frame), np.float32), 0.0, 1.0)
         return np.ascontiguousarray(np.nan_to_num(d, copy=False, nan=1.0))
 
-    return cache.get(("depth", int(frame)), (layer, entry), make)
+    return cache.get(("depth", int(frame), ""), (layer, entry), (), make)

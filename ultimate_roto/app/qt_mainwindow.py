@@ -94,7 +94,7 @@ class QtMainWindow(
             str(self.settings.value("autosave_dir", "")) or paths.user_cache_dir() / "autosave"
         )
         self.current_frame = 0
-        self.overlays = OverlayCache()  # displayed masks/depth per frame (_show_mask/_depth)
+        self.overlays = OverlayCache()  # shown masks/depth (_show_mask/_depth); per media below
         self.playback = QtPlayback(self)
         self.jobs = QtJobManager(self)
         self.tools = QtToolController(self)
@@ -228,8 +228,8 @@ class QtMainWindow(
         """Show ``reader``'s frames (the window takes ownership and closes it)."""
         self.playback.stop()
         self._close_session()
-        self.overlays.clear()  # (entries of the previous document)
         self.session = QtMediaSession(reader, self, cache=make_cache(self.prefs))
+        self.overlays = OverlayCache(self.session.cache)  # in the user's budget and stats
         info = self.session.info
         self._apply_colourspace(info.colorspace_guess)
         self.session.frame_loaded.connect(self._frame_loaded)
