@@ -218,20 +218,20 @@ class _MaskTransformTool(Tool):
         centre, start = warp.centroid(), (event.x, event.y)
         assert centre is not None  # a stored entry is never all zero
         m: Matrix | None = None
-        shown: EncodedMask | None = original
+        preview: EncodedMask | None = original
 
         def show(event: ToolEvent) -> bool:
-            nonlocal m, shown
+            nonlocal m, preview
             self.modifiers = event.modifiers
             new = self.matrix(centre, start, (event.x, event.y))
             if new == m:  # (the release where the last move was: nothing to warp again)
                 return False
-            m, shown = new, warp.warp(new)
-            doc.set_mask_encoded(obj.id, frame, shown)
+            m, preview = new, warp.warp(new)
+            doc.set_mask_encoded(obj.id, frame, preview)
             return True
 
         def record() -> None:  # the last preview's matrix and entry, as they are
-            self._commit(obj.id, frame, original, shown, m)
+            self._commit(obj.id, frame, original, preview, m)
 
         yield from live_drag(
             doc, show, lambda: doc.set_mask_encoded(obj.id, frame, original), record
