@@ -1,7 +1,7 @@
 """W on the viewport: the mask moves live in one undo step that keyframes the frame; a point
 drag is one undo step and segments once, on release, even when a mask lands mid-drag; the
 brush keeps a stroke undoable when its settings change mid-stroke; the select tool picks what
-the overlay shows."""
+the overlay shows; the overlay follows a move/rotate/scale drag exactly, move by move."""
 
 from __future__ import annotations
 
@@ -246,3 +246,39 @@ def test_w_on_a_box_corner_resizes_it_in_one_step_with_its_new_mask(qtbot, sessi
     stack.undo()
     assert doc.prompts(obj, first).boxes == [(30.0, 30.0, 90.0, 100.0)]
     assert np.array_equal(doc.mask(obj, first), before)
+
+
+@pytest.mark.parametrize(
+    "tool, points",
+    [
+        ("move", [(74, 64), (120, 70), (170, 100), (185.4, 120.3)]),  # ends partly off the frame
+        ("rotate", [(104, 64), (100, 80), (80, 94), (74, 94)]),
+        ("scale", [(94, 64), (110, 64), (84, 64), (130, 64)]),  # up, down, past the edges
+    ],
+)
+def test_the_overlay_follows_a_transform_drag_move_by_move_and_undo(session, tool, points):
+    """Each preview announces only the previous and the new mask's bbox: the overlay must
+    still show the document's mask exactly after every move, the release and undo."""
+    win = session
+    frame = win.session.info.first_frame
+    obj = win.layers.add_object("Disc")
+    doc, stack = win.project.doc, win.project.stack
+    mask = disc(74, 64, 25)
+    stack.push(SetMaskCommand(doc, obj, frame, mask))
+    use_tool(win, tool)
+
+    def shown() -> bool:
+        return np.array_equal(win.viewport.mask, doc.mask(obj, frame))
+
+    (x0, y0), *rest = points
+    win.viewport.image_pressed.emit(float(x0), float(y0), LEFT, 0)
+    for x, y in rest:
+        win.viewport.image_dragged.emit(float(x), float(y), LEFT, 0)
+        assert shown() and not np.array_equal(doc.mask(obj, frame), mask)
+    index = stack.index
+    win.viewport.image_released.emit(float(x), float(y), 0, 0)
+    assert shown() and stack.index == index + 1
+    stack.undo()
+    assert shown() and np.array_equal(doc.mask(obj, frame), mask)
+    stack.redo()
+    assert shown()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -141,3 +141,33 @@ def wait_for_release() -> ToolGenerator:
         event = yield
         if event.type == "release":
             return
+
+
+def live_drag(
+    doc: Document,
+    show: Callable[[ToolEvent], bool],
+    put_back: Callable[[], None],
+    record: Callable[[], None],
+) -> ToolGenerator:
+    """Sub-generator for a drag that edits the document live and records it on release.
+
+    ``show(event)`` applies the result for each move and the release to the document (no
+    command) and says whether it changed anything. Once something was shown, the end of the
+    drag calls ``put_back()`` to restore the state at the press (the modified flag too) and,
+    after a release but not a cancel, ``record()`` to push the edit as one undo step.
+    """
+    was_modified = doc.modified
+    shown = released = False
+    try:
+        while True:
+            event = yield
+            shown = show(event) or shown
+            if event.type == "release":
+                released = True
+                return
+    finally:
+        if shown:
+            put_back()
+            doc.set_modified(was_modified)
+            if released:
+                record()

@@ -11,6 +11,7 @@ from ultimate_roto.core.tools.base import (
     ToolContext,
     ToolEvent,
     ToolGenerator,
+    live_drag,
     wait_for_release,
 )
 from ultimate_roto.core.tools.transform import MoveMaskTool
@@ -168,24 +169,23 @@ class MoveTool(Tool):
         assert obj_id is not None
         original = _prompt_value(doc, obj_id, frame, kind, index)
         start, value = (event.x, event.y), original
-        was_modified = doc.modified
-        done = False
-        try:
-            while True:
-                event = yield
-                new = self._moved(kind, original, start, (event.x, event.y), handle)
-                if new is not None and new != value:
-                    value = new
-                    doc.set_prompt(obj_id, frame, kind, index, value)
-                if event.type == "release":
-                    break
-            done = True
-        finally:
-            if value != original:  # put it back: the command redoes the edit
-                doc.set_prompt(obj_id, frame, kind, index, original)
-                doc.set_modified(was_modified)
-                if done:
-                    ctx.stack.push(MovePromptCommand(doc, obj_id, frame, kind, index, value))
+
+        def show(event: ToolEvent) -> bool:
+            nonlocal value
+            new = self._moved(kind, original, start, (event.x, event.y), handle)
+            if new is None or new == value:
+                return False
+            value = new
+            doc.set_prompt(obj_id, frame, kind, index, value)
+            return True
+
+        def record() -> None:
+            if value != original:
+                ctx.stack.push(MovePromptCommand(doc, obj_id, frame, kind, index, value))
+
+        yield from live_drag(
+            doc, show, lambda: doc.set_prompt(obj_id, frame, kind, index, original), record
+        )
 
     def _moved(
         self,
