@@ -97,6 +97,32 @@ def test_one_reading_at_a_time(qtbot, monkeypatch, panel):
     assert panel.refresh_gpu() and panel.wait_detection(5)
 
 
+def test_device_detection_shows_the_gpus_through_the_one_guarded_reading(
+    qtbot, monkeypatch, panel
+):
+    """Detecting the device while a VRAM reading is out asks the driver no second time at
+    once: the detection's GPU line comes from the guarded reading."""
+    release, inside, most = threading.Event(), [], []
+
+    def slow_driver():
+        inside.append(1)
+        most.append(len(inside))
+        release.wait(5)
+        inside.pop()
+        return [GpuInfo(0, "NVIDIA H200", 3 * GB, 140 * GB)]
+
+    monkeypatch.setattr(devices, "gpu_info", slow_driver)
+    assert panel.refresh_gpu()  # a timer tick's reading is out …
+    with qtbot.waitSignal(panel.device_detected, timeout=10000):
+        panel.detect_device("cpu")  # … when the device is detected
+    assert panel.device.text().startswith("CPU") or "cpu" in panel.device.text()
+    with qtbot.waitSignal(panel.gpus_read, timeout=5000):
+        release.set()
+    assert panel.wait_detection(5)
+    assert max(most) == 1  # never two driver reads at once
+    assert panel.gpu.text() == "GPU 0: NVIDIA H200, 3.0/140.0 GB used"
+
+
 def test_the_window_s_system_dock_reads_the_gpu_when_shown(qtbot, fake_gpus, main_window):
     main_window.docks["system"].raise_()
     qtbot.waitUntil(lambda: "NVIDIA H200" in main_window.system.gpu.text(), timeout=5000)

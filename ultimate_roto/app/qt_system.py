@@ -66,13 +66,14 @@ class QtSystemPanel(QWidget):
     Each tick (1 s) reads CPU, memory, the process and the cache; every ``GPU_EVERY`` ticks the
     GPUs' VRAM (used/total, and this process's share when known) is read on a pool thread (no
     driver call on the GUI thread) and shown when it comes back (``gpus_read``).
-    :meth:`detect_device` resolves the engines' device (torch import: on a pool thread) and
-    shows it with its reason next to the GPUs' VRAM.
+    :meth:`detect_device` resolves the engines' device (torch import: on a pool thread), shows
+    it with its reason and then asks for a VRAM reading (the one guarded reading: never two
+    driver reads at once).
     """
 
     device_detected = Signal(str)
     gpus_read = Signal(str)
-    _detected = Signal(str, str, str)
+    _detected = Signal(str, str)
     _gpus = Signal(str)
 
     def __init__(
@@ -118,8 +119,8 @@ class QtSystemPanel(QWidget):
         self.device.setText(f"{request}: checking…")
         self._detect_done.clear()
 
-        def work() -> tuple[str, str, str]:
-            return request, device_in_use(request), gpu_summary()
+        def work() -> tuple[str, str]:
+            return request, device_in_use(request)
 
         QThreadPool.globalInstance().start(_Task(work, self._detected.emit, self._detect_done))
 
@@ -137,9 +138,9 @@ class QtSystemPanel(QWidget):
         """Block until a running device detection and GPU reading returned (shutdown, tests)."""
         return self._detect_done.wait(timeout_s) and self._gpu_done.wait(timeout_s)
 
-    def _show_device(self, request: str, reason: str, gpus: str) -> None:
+    def _show_device(self, request: str, reason: str) -> None:
         self.device.setText(f"{reason}  (preference: {request})")
-        self._show_gpus(gpus)
+        self.refresh_gpu()  # (a reading already out shows the same GPUs when it returns)
         self.device_detected.emit(reason)
 
     def _show_gpus(self, text: str) -> None:
