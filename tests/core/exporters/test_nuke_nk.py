@@ -81,7 +81,8 @@ def test_script_structure(tmp_path):
     read = nodes["Read:Read_plate"]["knobs"]
     assert read["file"] == "/plates/shot.####.exr" and "frame_mode" not in read
     assert (read["first"], read["last"], read["origset"]) == ("1001", "1005", "true")
-    movie = _nodes(_write(tmp_path, {}, plate_path="/p.mov", movie=(120, 1001)))
+    with pytest.warns(UserWarning, match="no shapes"):  # (no objects: said, not silent)
+        movie = _nodes(_write(tmp_path, {}, plate_path="/p.mov", movie=(120, 1001)))
     read = movie["Read:Read_plate"]["knobs"]  # Nuke numbers movie frames 1..120
     assert (read["first"], read["last"], read["origfirst"], read["origlast"]) == (
         "1", "120", "1", "120")  # fmt: skip
