@@ -3,7 +3,12 @@ clicks, an ablation of its stages, and prompt → mask latency at 854×480 and 1
 cold first call on a frame, and clicks added one at a time), each against the previous
 one-level algorithm (GrabCut at 384 px × 4 iterations) run in the same process.
 
+The latency part also times region growth (clicks only, ``grow_region``): two clicks on the
+demo shot's astronaut, whose mask runs out of the clicks' first region, with growth on (the
+default) against ``grow_region=0`` (the cut-off mask), alternating in the same process.
+
 Run:  python benchmarks/bench_segment.py [--frames 0,5,10,15,20,25,30] [--repeats 7] [--quick]
+      python benchmarks/bench_segment.py --latency     # the latency figures only
 """
 
 from __future__ import annotations
@@ -106,6 +111,32 @@ def latency(segs: dict[str, ClassicSegmenter], width: int, height: int, repeats:
     return out
 
 
+DEMO_CLICKS = ((469, 420, 1), (525, 136, 1))  # the astronaut; her suit leaves the first region
+
+
+def growth_latency(repeats: int) -> None:
+    """Warm ms of two clicks on the demo shot's astronaut with region growth on and off."""
+    from ultimate_roto import paths
+    from ultimate_roto.core.media import open_media
+
+    with open_media(paths.demo_shot()) as reader:
+        image = reader.read(0)
+    prompts = [Prompt(0, points=DEMO_CLICKS)]
+    segs = {"grow": ClassicSegmenter(), "no growth": ClassicSegmenter(grow_region=0)}
+    times: dict[str, list[float]] = {k: [] for k in segs}
+    for seg in segs.values():
+        seg.segment(image, prompts)  # warm: priors cached for the frame
+    for _ in range(repeats):
+        for k, seg in segs.items():
+            times[k].append(_timed(seg, image, prompts))
+    grow, cut = (statistics.median(times[k]) for k in segs)
+    regions = segs["grow"].last_info["regions"]
+    h, w = image.shape[:2]
+    print(f"region growth, demo shot {w}x{h}, 2 clicks (median of {repeats}, warm):")
+    print(f"  grown ({regions} regions) {grow:6.0f} ms vs cut off (1 region) {cut:6.0f} ms"
+          f"  = {grow / cut:.2f}x")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--frames", default="0,5,10,15,20,25,30", help="frames per sequence")
@@ -135,6 +166,7 @@ def main() -> None:
         for key in new:
             print(f"  {key:<13} {new[key]:6.0f} vs {old[key]:6.0f}  = {new[key] / old[key]:.2f}x")
         print(f"  stages (last call): {segs['classic'].last_info['ms']}")
+    growth_latency(args.repeats)
 
 
 if __name__ == "__main__":
