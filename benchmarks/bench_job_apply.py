@@ -7,9 +7,11 @@ ways run here on the same masks (a soft-edged object about 700x500 px moving acr
 for a first propagation (empty frames) and a re-propagation (every frame already has a slightly
 different mask):
 
-* ``arrays``: every frame held as a full uint8 array, ``SetMaskCommand`` of each at the end;
+* ``arrays``: every frame held as a full uint8 array, ``SetMaskCommand`` of each at the end
+  (it compresses each mask on the GUI thread; the undo step holds entries);
 * ``decoded``: the worker compresses each mask (bbox + zlib), the apply decodes it into a
-  ``PaintMaskCommand`` of the changed pixels and the document's store compresses it again;
+  ``PaintMaskCommand`` of the changed pixels and the document's store compresses it again
+  (raw crops in the undo step: how ``SetMaskCommand`` kept a single click's mask before);
 * ``entries`` (now, ``job_apply.apply_mask_results``): the worker's compressed entries are
   stored as they are (``SetEncodedMaskCommand``); undo/redo swap entries.
 

@@ -132,13 +132,26 @@ def test_paint_undo_restores_exact_pixels_and_stores_only_the_bbox() -> None:
         PaintMaskCommand(doc, oid, 0, bbox, np.zeros((3, 3), np.uint8))
 
 
-def test_set_mask_stores_a_bbox_delta() -> None:
+def test_set_mask_keeps_the_entries_compressed() -> None:
     doc, a, _b = make_doc()
     new = doc.mask(a, 1)
     new[4:6, 7:9] = 0
     new[4:6, 7:9] += 1
+    before = doc.masks.encoded(a, 1)
     cmd = SetMaskCommand(doc, a, 1, new)
-    assert cmd.bbox == (7, 4, 9, 6)
+    assert cmd.before is before  # the document's entry itself, not a copy of its pixels
+    stack = CommandStack()
+    stack.push(cmd)
+    assert np.array_equal(doc.mask(a, 1), new) and doc.masks.encoded(a, 1) is cmd.after
+    stack.undo()
+    assert doc.masks.encoded(a, 1) is before
+    # an engine's full-HD result: the undo step holds kilobytes, not the changed crops' MiB
+    hd = Document(Shot(width=1920, height=1080))
+    oid = hd.add_object(name="hero").id
+    blob = np.zeros((1080, 1920), np.uint8)
+    blob[100:1000, 200:1700] = 255
+    big = SetMaskCommand(hd, oid, 0, blob)
+    assert big.nbytes < blob[100:1000, 200:1700].nbytes // 50
     same = SetMaskCommand(doc, a, 1, doc.mask(a, 1))
     stack = CommandStack()
     stack.push(same)

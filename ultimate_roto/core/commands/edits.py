@@ -10,7 +10,12 @@ import numpy as np
 from ultimate_roto.core.commands.stack import Command
 from ultimate_roto.core.errors import InputError
 from ultimate_roto.core.project.document import Document, RemovedObject
-from ultimate_roto.core.project.masks import BBox, EncodedMask, as_uint8_mask, nonzero_bbox
+from ultimate_roto.core.project.masks import (
+    BBox,
+    EncodedMask,
+    as_uint8_mask,
+    encode_mask,
+)
 from ultimate_roto.core.project.model import DEFAULT_COLOURS, RotoObject, new_object_id
 
 # -- objects -----------------------------------------------------------------------------------
@@ -328,34 +333,6 @@ class PaintMaskCommand(Command):
         self.doc.set_mask_region(self.obj_id, self.frame, self.bbox, self.before)
 
 
-class SetMaskCommand(PaintMaskCommand):
-    """An engine result for one frame, stored as the bbox of the changed pixels only."""
-
-    def __init__(self, doc: Document, obj_id: str, frame: int, mask: np.ndarray) -> None:
-        current = doc.mask(obj_id, frame)
-        new = as_uint8_mask(mask, current.shape)
-        bbox = nonzero_bbox(current != new) or (0, 0, 1, 1)
-        x0, y0, x1, y1 = bbox
-        super().__init__(
-            doc,
-            obj_id,
-            frame,
-            bbox,
-            np.ascontiguousarray(new[y0:y1, x0:x1]),
-            current[y0:y1, x0:x1],
-            text="Set Mask",
-        )
-        self.obsolete = np.array_equal(current, new)
-
-    def redo(self) -> None:
-        if not self.obsolete:
-            super().redo()
-
-    def undo(self) -> None:
-        if not self.obsolete:
-            super().undo()
-
-
 class SetEncodedMaskCommand(Command):
     """Make one frame's mask an already-compressed entry (a mask job's result).
 
@@ -407,3 +384,23 @@ class SetEncodedMaskCommand(Command):
         self.after = other.after
         self.obsolete = self.after == self.before
         return True
+
+
+class SetMaskCommand(SetEncodedMaskCommand):
+    """An engine result for one frame (a full-frame mask), kept compressed: the undo history
+    holds the old and new entries (bbox + zlib), not raw crops of the changed pixels. A mask
+    equal to the stored one, pixel for pixel, is obsolete (no undo step)."""
+
+    def __init__(self, doc: Document, obj_id: str, frame: int, mask: np.ndarray) -> None:
+        current = doc.mask(obj_id, frame)
+        new = as_uint8_mask(mask, current.shape)
+        super().__init__(doc, obj_id, frame, encode_mask(new), text="Set Mask")
+        self.obsolete = np.array_equal(current, new)
+
+    def redo(self) -> None:
+        if not self.obsolete:
+            super().redo()
+
+    def undo(self) -> None:
+        if not self.obsolete:
+            super().undo()
