@@ -199,3 +199,30 @@ def test_moving_back_to_the_start_records_nothing_and_keeps_the_document_clean()
     driver.handle(release(90.3, 69.8))  # rounds to no move at all
     assert len(ctx.stack) == 0 and not ctx.doc.modified
     assert ctx.doc.masks.encoded(ctx.obj_id, 4) is original
+
+
+def test_the_prompts_follow_the_mask_live_and_a_cancel_puts_them_back() -> None:
+    mask = CASES["middle"]
+    ctx = make_ctx(mask)
+    doc, oid = ctx.doc, ctx.obj_id
+    doc.add_prompt(oid, 4, "point", (90.5, 70.5, 1))
+    doc.add_prompt(oid, 4, "box", (60.0, 50.0, 120.0, 90.0))
+    seen: list[tuple] = []
+    doc.events.prompts_changed.connect(lambda o, f: seen.append(doc.prompts(o, f).points[0]))
+    driver = ToolDriver(MoveMaskTool(ctx))
+    driver.handle(press(90, 70))
+    driver.handle(move(100, 75))
+    assert doc.prompts(oid, 4).points == [(100.5, 75.5, 1)]  # on screen with the mask
+    assert doc.prompts(oid, 4).boxes == [(70.0, 55.0, 130.0, 95.0)]
+    assert seen and seen[-1] == (100.5, 75.5, 1)  # (the viewport redraws them on this event)
+    driver.cancel()
+    assert doc.prompts(oid, 4).points == [(90.5, 70.5, 1)]
+    assert doc.prompts(oid, 4).boxes == [(60.0, 50.0, 120.0, 90.0)]
+    assert np.array_equal(doc.mask(oid, 4), mask) and len(ctx.stack) == 0
+    driver.handle(press(90, 70))  # a full drag: one step, undo puts both back
+    driver.handle(move(80, 60))
+    driver.handle(release(80, 60))
+    assert doc.prompts(oid, 4).points == [(80.5, 60.5, 1)] and len(ctx.stack) == 1
+    ctx.stack.undo()
+    assert doc.prompts(oid, 4).points == [(90.5, 70.5, 1)]
+    assert doc.prompts(oid, 4).boxes == [(60.0, 50.0, 120.0, 90.0)]

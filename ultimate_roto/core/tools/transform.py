@@ -4,9 +4,9 @@ Press anywhere and drag: the rotate tool turns the mask around its centroid by t
 from the press point to the cursor (seen from the centroid); the scale tool scales it
 uniformly by the ratio of the cursor's to the press point's distance from the centroid; the
 move tool translates it by the drag in whole pixels.
-The document mask follows the drag live; the release records ONE undo step (a macro of a
-:class:`SetEncodedMaskCommand` and :class:`MovePromptCommand` s so the frame's prompts follow)
-holding the last preview's entry as it is. Cancelling the drag restores the pixels.
+The document mask and the frame's prompts follow the drag live; the release records ONE undo
+step (a macro of a :class:`SetEncodedMaskCommand` and :class:`MovePromptCommand` s) holding
+the last preview's entry as it is. Cancelling the drag restores the pixels and the prompts.
 
 A preview costs the mask's bbox, not the frame (:class:`MaskWarp`): a whole-pixel move reuses
 the stored compressed crop (only a move across the frame edge crops and compresses again), a
@@ -181,6 +181,26 @@ class MaskWarp:
         return encode_at(_warp_affine(self._full, mi, x1 - x0, y1 - y0), x0, y0)
 
 
+def moved_prompts(
+    points: list, boxes: list, m: Matrix, width: int, height: int
+) -> tuple[list[tuple], list[tuple]]:
+    """The prompts carried by ``m``, clamped to the frame: points as they move, boxes as the
+    bounding box of their moved corners."""
+    w, h = float(width), float(height)
+
+    def clamp(x: float, y: float) -> tuple[float, float]:
+        return (min(max(x, 0.0), w), min(max(y, 0.0), h))
+
+    moved_points = [(*clamp(*apply_matrix(m, px, py)), lab) for px, py, lab in points]
+    moved_boxes = []
+    for x0, y0, x1, y1 in boxes:
+        corners = [apply_matrix(m, x, y) for x in (x0, x1) for y in (y0, y1)]
+        lo = clamp(min(c[0] for c in corners), min(c[1] for c in corners))
+        hi = clamp(max(c[0] for c in corners), max(c[1] for c in corners))
+        moved_boxes.append((*lo, *hi))
+    return moved_points, moved_boxes
+
+
 def same_pixels(a: EncodedMask | None, b: EncodedMask | None) -> bool:
     """True when two entries hold the same mask (the bytes may differ: zlib settings)."""
     if a is None or b is None or a == b:
@@ -217,8 +237,15 @@ class _MaskTransformTool(Tool):
         warp = MaskWarp(original, doc.shot.width, doc.shot.height)
         centre, start = warp.centroid(), (event.x, event.y)
         assert centre is not None  # a stored entry is never all zero
+        prompts = doc.prompts(obj.id, frame)
+        at_press = (list(prompts.points), list(prompts.boxes))
         m: Matrix | None = None
         preview: EncodedMask | None = original
+
+        def place(points: list, boxes: list) -> None:  # the frame's prompts, live (no command)
+            for kind, items in (("point", points), ("box", boxes)):
+                for i, value in enumerate(items):
+                    doc.set_prompt(obj.id, frame, kind, i, value)
 
         def show(event: ToolEvent) -> bool:
             nonlocal m, preview
@@ -228,14 +255,17 @@ class _MaskTransformTool(Tool):
                 return False
             m, preview = new, warp.warp(new)
             doc.set_mask_encoded(obj.id, frame, preview)
+            place(*moved_prompts(*at_press, m, doc.shot.width, doc.shot.height))
             return True
+
+        def put_back() -> None:
+            doc.set_mask_encoded(obj.id, frame, original)
+            place(*at_press)
 
         def record() -> None:  # the last preview's matrix and entry, as they are
             self._commit(obj.id, frame, original, preview, m)
 
-        yield from live_drag(
-            doc, show, lambda: doc.set_mask_encoded(obj.id, frame, original), record
-        )
+        yield from live_drag(doc, show, put_back, record)
 
     def _commit(
         self,
@@ -250,21 +280,14 @@ class _MaskTransformTool(Tool):
         if m is None or same_pixels(after, before):
             return
         prompts = doc.prompts(obj_id, frame)
-        w, h = float(doc.shot.width), float(doc.shot.height)
-
-        def clamp(x: float, y: float) -> tuple[float, float]:
-            return (min(max(x, 0.0), w), min(max(y, 0.0), h))
-
+        points, boxes = moved_prompts(
+            prompts.points, prompts.boxes, m, doc.shot.width, doc.shot.height
+        )
         with stack.macro(self.label):
             stack.push(SetEncodedMaskCommand(doc, obj_id, frame, after, text=self.label))
-            for i, (px, py, lab) in enumerate(prompts.points):
-                x, y = clamp(*apply_matrix(m, px, py))
-                stack.push(MovePromptCommand(doc, obj_id, frame, "point", i, (x, y, lab)))
-            for i, (x0, y0, x1, y1) in enumerate(prompts.boxes):
-                corners = [apply_matrix(m, x, y) for x in (x0, x1) for y in (y0, y1)]
-                lo = clamp(min(c[0] for c in corners), min(c[1] for c in corners))
-                hi = clamp(max(c[0] for c in corners), max(c[1] for c in corners))
-                stack.push(MovePromptCommand(doc, obj_id, frame, "box", i, (*lo, *hi)))
+            for kind, items in (("point", points), ("box", boxes)):
+                for i, value in enumerate(items):
+                    stack.push(MovePromptCommand(doc, obj_id, frame, kind, i, value))
 
 
 class RotateTool(_MaskTransformTool):
