@@ -182,3 +182,18 @@ def test_raster_viewport_exposes_an_srgb_plate_in_linear_light(qtbot):
     view.set_frame(np.full((8, 8, 3), 40, np.uint8))
     want = 255 * apply_lut3d(np.full((1, 3), 2 * 40 / 255, np.float32), view.lut)[0, 0]
     assert abs(view._display_image().pixelColor(4, 4).red() - want) <= 1
+
+
+@pytest.mark.parametrize("source", ["sRGB", "Linear", "ACEScg"])
+@pytest.mark.parametrize("view", [None, TONE_MAPPED])
+def test_pure_black_stays_black_with_exposure(source, view):
+    """Every darker value lands on the log shaper's floor (2^-12); that sample is baked as
+    true black, so a plate's black is 0 through the view with any exposure (it showed 1/255
+    once exposure left 0 on an encoded plate, and always on linear ones)."""
+    lut = bake(source, DISPLAY, view)
+    for stops in (0.0, 1.0, -2.0):
+        got = display(grey(0.0), DisplaySettings(exposure=stops, linear=source != "sRGB"), lut=lut)
+        assert np.round(got[..., :3] * 255).max() == 0, (source, view, stops)
+    # just above black is still shown as light (the floor is not a crush)
+    got = display(grey(0.02), DisplaySettings(exposure=0.0, linear=source != "sRGB"), lut=lut)
+    assert got[..., :3].min() > 0

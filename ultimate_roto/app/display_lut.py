@@ -77,6 +77,9 @@ def bake(src: str, display: str, view: str | None, size: int = LUT_SIZE) -> Disp
             exposure = LinearPath(decode, bake(linear, display, view, size), curve_of(decode))
     else:
         axis = shaper_inverse(np.linspace(0.0, 1.0, size, dtype=np.float32), shaper)
+        # the shaper's floor (2^-12, where every darker value lands) is baked as true black:
+        # pure black stays 0 through the view instead of showing as 1/255
+        axis[0] = 0.0
         b, g, r = np.meshgrid(axis, axis, axis, indexing="ij")
         grid = np.ascontiguousarray(np.stack([r, g, b], axis=-1))
         table = colour.to_display(grid, source, display, view)
