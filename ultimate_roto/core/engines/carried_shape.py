@@ -2,10 +2,25 @@
 
 The keyframe mask (at the tracker's working size) is carried into each frame by the object's
 accumulated similarity motion, a RANSAC fit to its consistent flow frame after frame
-(:meth:`CarriedShape.fit`). In the re-fit (:meth:`CarriedShape.terms`) the warped edge is
-pulled towards the carried shape, weighted by how rigidly the object moves: edges eroded under
-rotation or scale, parts coming back from behind an occluder. When the object stops moving as
-one piece the caller re-anchors the shape on the current mask (:meth:`CarriedShape.reanchor`).
+(:meth:`CarriedShape.fit`). In the re-fit (:meth:`CarriedShape.terms`) the carried shape is
+weighted by how rigidly the object moves:
+
+* **Inside it** the warped edge is pulled towards it: edges eroded under rotation or scale,
+  parts coming back from behind an occluder.
+* **Outside it** the re-fit may move the edge by ``slack`` pixels and no further where the
+  keyframe saw background. Without that bound the re-fit ratchets: where the colours on both
+  sides of the edge are alike (a mask that ends inside a uniform suit, a look-alike background)
+  the colour model moves the edge outwards by a fraction of a pixel each frame, the next frame
+  warps the grown mask and grows it again. The demo shot (a camera move over a still photo:
+  background and object move alike, so no motion cue helps) grew by tens of pixels over its
+  48 frames (``bench_propagate.py --demo``).
+* **Where the keyframe could not see** the re-fit stays free: pixels outside the keyframe's
+  frame (entering past the border) and pixels where an occluder has been seen since the
+  keyframe (:meth:`CarriedShape.remember`: inconsistent flow unlike the object's motion); the
+  parts of those that the re-fit takes are added to the carried shape.
+
+When the object stops moving as one piece the caller re-anchors the shape on the current mask
+(:meth:`CarriedShape.reanchor`).
 """
 
 from __future__ import annotations
@@ -27,7 +42,10 @@ class CarriedShape:
     Attributes
     ----------
     key
-        The keyframe mask (keyframe coordinates).
+        The keyframe mask (keyframe coordinates), grown by parts revealed since.
+    free
+        Keyframe coordinates where an occluder has been seen: the keyframe's background there
+        does not bind the re-fit.
     motion
         3×3 similarity, keyframe → current frame.
     rigidity
@@ -39,10 +57,12 @@ class CarriedShape:
         self.rigidity = 1.0
         self.last_fit = np.float32([[1, 0, 0], [0, 1, 0]])
         self.reanchor(mask)
+        self._occluder = np.zeros(self.size, bool)
 
     def reanchor(self, mask: np.ndarray) -> None:
         """Carry ``mask`` (the current frame's) from now on."""
         self.key = mask.astype(np.float32, copy=True)
+        self.free = np.zeros(self.size, np.float32)
         self.motion = np.eye(3, dtype=np.float64)
 
     def fit(
@@ -94,11 +114,13 @@ class CarriedShape:
         *,
         weight: float,
         motion_weight: float,
+        slack: float,
     ) -> tuple[np.ndarray, np.ndarray | float, np.ndarray]:
         """The shape prior in the re-fit crop ``roi`` (y0, y1, x0, x1).
 
-        Returns the warped edge's signed distance ``sd`` pulled towards the carried shape by
-        ``weight``; a logit penalty for consistent flow unlike the
+        Returns the warped edge's signed distance ``sd`` pulled towards the carried shape
+        (inside it) and held within ``slack`` pixels of it (outside it, where the keyframe saw
+        background), both by ``weight``; a logit penalty for consistent flow unlike the
         object's motion ``m`` (occluders, background); and where the carried shape covers
         pixels with no reliable flow (reappearing parts). ``rigid``: :meth:`carried` (whole
         frame); ``w``, ``c``: the warped mask and the flow consistency in the crop.
@@ -124,10 +146,33 @@ class CarriedShape:
         agree = (res <= tol) | (w >= 0.5) | ((c < 0.5) & (r >= 0.5))
         moving_apart = weight * motion_weight * np.clip(res / tol - 1.0, 0.0, 1.0) * c
         pulled = weight * sdr + (1 - weight) * sd
-        # the keyframe showed only the visible part: newly revealed pixels may still grow
-        pulled = np.where(r < 0.5, np.maximum(pulled, sd), pulled)
+        # outside the carried shape the edge may grow (no pull inwards), but only by `slack`
+        # beyond it where the keyframe saw background; else colour look-alikes ratchet it out
+        loose = self._unseen(xs, ys) | (self._to_current(self.free)[y0:y1, x0:x1] >= 0.5)
+        excess = np.where(loose, 0.0, np.maximum(sd - sdr - slack, 0.0))
+        pulled = np.where(r < 0.5, np.maximum(pulled, sd) - weight * excess, pulled)
         sd = np.where(agree, pulled, sd)
+        self._occluder = np.zeros(self.size, bool)
+        self._occluder[y0:y1, x0:x1] = (c < 0.5) & (res > tol) & (r < 0.5)
         return sd, moving_apart, (r >= 0.5) & (c < 0.5)
+
+    def remember(self, mask: np.ndarray) -> None:
+        """After the re-fit (``mask``, current frame): where :meth:`terms` saw an occluder move
+        off (inconsistent flow unlike the object's motion, outside the carried shape), the
+        keyframe's background no longer binds; what of it joined the object is carried on."""
+        import cv2
+
+        if not self._occluder.any():
+            return
+        h, w = self.size
+        back = cv2.invertAffineTransform(self.motion[:2])
+        gone = cv2.warpAffine(self._occluder.astype(np.float32), back, (w, h),
+                              flags=cv2.INTER_LINEAR)  # fmt: skip
+        joined = cv2.warpAffine((mask >= 0.5).astype(np.float32), back, (w, h),
+                                flags=cv2.INTER_LINEAR)  # fmt: skip
+        self.free = np.maximum(self.free, gone)
+        self.key = np.maximum(self.key, gone * (joined >= 0.5))
+        self._occluder[:] = False
 
     def _to_current(self, values: np.ndarray) -> np.ndarray:
         import cv2
@@ -137,3 +182,12 @@ class CarriedShape:
         h, w = self.size
         return cv2.warpAffine(values, self.motion[:2].astype(np.float32), (w, h),
                               flags=cv2.INTER_LINEAR)  # fmt: skip
+
+    def _unseen(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """Pixels (coordinates ``xs``, ``ys`` in the current frame) that were outside the
+        keyframe's frame (or on its outermost pixel): nothing is known of them there."""
+        k = np.linalg.inv(self.motion)
+        kx = k[0, 0] * xs + k[0, 1] * ys + k[0, 2]
+        ky = k[1, 0] * xs + k[1, 1] * ys + k[1, 2]
+        h, w = self.size
+        return (kx < 1) | (kx > w - 2) | (ky < 1) | (ky > h - 2)

@@ -10,15 +10,17 @@ Per frame (all modelling at a reduced working size, long side ``max_side``):
 3. **Re-fit** — in a narrow band around the warped edge (plus inconsistent pixels next to it),
    the mask is decided by a spatial prior (signed distance to the warped edge) combined with
    foreground/background colour histograms learnt on the keyframe and updated on confident
-   pixels; the result is snapped to image edges with a guided filter. Errors therefore do not
-   accumulate as they would with pure warping.
+   pixels; the result is snapped to image edges with a guided filter. Warping errors therefore
+   do not accumulate; the re-fit's own bias is bounded by the shape prior below.
    A **shape prior** steadies the re-fit (:mod:`.carried_shape`): the keyframe mask carried
    by the object's own accumulated similarity motion (RANSAC fit to its consistent flow),
    weighted by how rigidly the object moves (re-anchored on the current mask when it stops
    moving as one piece). It may add pixels that move with the object (eroded edges under
    rotation/scale, parts coming back from behind an occluder, even after a full occlusion);
    consistent flow unlike the object's motion (occluder, background) counts against the
-   object.
+   object; and the edge may not grow more than ``shape_slack`` beyond it where the keyframe
+   saw background, so colour look-alikes next to the edge are not absorbed a little every
+   frame (that ratchet grew masks on the demo shot, a camera move where no motion cue helps).
 4. **Occlusion and confidence** — the share of the previous mask that is lost (inconsistent)
    and the area relative to a slowly updated reference area give a confidence; frames where
    a large part vanishes are flagged ``occluded``.
@@ -119,6 +121,7 @@ class Tracker:
         hidden = self._move_hidden(m, lost)
         if warped.max() >= 0.5 or hidden.max() >= 0.5 or self._shape_weight() > 0:
             mask = self._refit(cur, warped, cons, hidden, pair, m)
+            self.shape.remember(mask)
         else:
             mask = np.zeros_like(warped)
         self.hidden = np.where(mask >= 0.5, 0.0, hidden * self.e.memory_decay)
@@ -197,7 +200,7 @@ class Tracker:
         sd = signed_distance(w >= 0.5)
         sd, moving_apart, rhid = self.shape.terms(
             sd, rigid, w, c, pair.backward, m, (y0, y1, x0, x1), weight=self._shape_weight(),
-            motion_weight=self.e.motion_weight,
+            motion_weight=self.e.motion_weight, slack=self.e.shape_slack * self.band,
         )  # fmt: skip
         # spatial prior: sharp far from the warped edge, uncertain near it and where the
         # flow is inconsistent (those pixels are not vouched for by the previous frame)
@@ -307,6 +310,11 @@ class FlowPropagator:
         Below this rigidity the carried shape is re-anchored on the current mask.
     motion_weight
         Logit penalty for consistent flow unlike the object's motion (occluders, background).
+    shape_slack
+        How far (× band) the re-fit may move the edge beyond the carried keyframe shape where
+        the keyframe saw background (:mod:`.carried_shape`); beyond it the carried shape wins
+        by the object's rigidity, so look-alike colours next to the edge cannot be absorbed a
+        little every frame.
     """
 
     def __init__(
@@ -329,10 +337,14 @@ class FlowPropagator:
         shape_prior: float = 1.0,
         reanchor: float = 0.25,
         motion_weight: float = 1.0,
+        shape_slack: float = 0.25,
     ) -> None:
         fl.work_size((max_side, max_side), max_side)  # validates
         if band <= 0:
             raise InputError(f"propagate.flow: band {band} must be positive", hint="try 6")
+        if shape_slack < 0:
+            raise InputError(f"propagate.flow: shape_slack {shape_slack} is negative",
+                             hint="try 0.25")  # fmt: skip
         self.device = device
         self.max_side = int(max_side)
         self.band = float(band)
@@ -349,6 +361,7 @@ class FlowPropagator:
         self.shape_prior = float(shape_prior)
         self.reanchor = float(reanchor)
         self.motion_weight = float(motion_weight)
+        self.shape_slack = float(shape_slack)
         self.flow = fl.FlowEstimator(preset)
 
     def tracker(self, image: np.ndarray, mask: np.ndarray) -> Tracker:
