@@ -6,6 +6,7 @@ Usage::
     python benchmarks/bench_propagate.py --quality     # J&F only
     python benchmarks/bench_propagate.py --speed --frames 60
     python benchmarks/bench_propagate.py --memory --long 2000
+    python benchmarks/bench_propagate.py --demo [--quick]  # the bundled demo shot, exact GT
 
 Quality: each synthetic sequence (854x480, real photos, exact GT) is propagated from the GT
 mask of frame 0 (one keyframe), and with a second keyframe on the last frame (two keyframes,
@@ -13,6 +14,11 @@ forward/backward blended), scored with the DAVIS semi-supervised protocol (first
 excluded). Baseline in the same process: pure flow warping with no re-fit.
 Speed: 1080p frames rendered on the fly; the time spent rendering frames is measured apart
 and subtracted. Memory: a long 1080p stream through the propagator, RSS at frames 100 and N.
+Demo: resources/demo/demo_shot.mp4 is a camera move over a still photo (tools/make_demo_shot.py),
+so any frame-0 mask has exact ground truth on every frame: the mask carried by the camera's
+affine transform. Frame-0 masks come from segment.classic fed clicks one at a time as the GUI
+does, and from the batch demo job's prompts; scored like the synthetic set (1 and 2 keyframes,
+warp-only baseline in the same process); ``--quick`` takes the first 24 frames.
 """
 
 from __future__ import annotations
@@ -45,16 +51,16 @@ def _frames(spec, w, h, n=None):
     return get
 
 
-def _warp_only(get, obj, n):
-    """Baseline: the GT mask warped along DIS flow with no re-fit."""
+def _warp_only(get_frame, mask0, n):
+    """Baseline: the frame-0 mask warped along DIS flow with no re-fit."""
     est = fl.FlowEstimator("ultrafast")
-    frame, masks = get(0)
+    frame = get_frame(0)
     size = fl.work_size(frame.shape, 640)
-    mask = fl.resize(masks[obj].astype(np.float32), size)
+    mask = fl.resize(mask0.astype(np.float32), size)
     prev = fl.to_gray(frame, size)
-    out = [masks[obj]]
+    out = [mask0 >= 0.5]
     for i in range(1, n):
-        frame, _ = get(i)
+        frame = get_frame(i)
         cur = fl.to_gray(frame, size)
         mask = fl.warp(mask, est.flow(cur, prev))
         prev = cur
@@ -79,7 +85,8 @@ def quality(engine_kwargs: dict) -> None:
                 pred = [m >= 0.5 for _, m, _ in res]
                 scores[label] = evaluation.evaluate_sequence(gt, pred, name=spec.name)
             dt = time.perf_counter() - t0
-            base = evaluation.evaluate_sequence(gt, _warp_only(get, obj, n), name=spec.name)
+            warped = _warp_only(lambda i, g=get: g(i)[0], gt[0], n)
+            base = evaluation.evaluate_sequence(gt, warped, name=spec.name)
             rows.append((spec.name, base, scores["1 key"], scores["2 keys"], dt / (2 * n)))
     print(f"{'sequence':18s} {'warp-only':>10s} {'1 key J&F':>10s} {'(J / F)':>14s} {'2 keys':>8s}")
     for name, b, s1, s2, per in rows:
@@ -88,6 +95,101 @@ def quality(engine_kwargs: dict) -> None:
     for k, label in ((1, "warp-only"), (2, "1 keyframe"), (3, "2 keyframes")):
         ds = evaluation.DatasetScore([r[k] for r in rows])
         print(f"dataset {label:12s} J&F {ds.jf():.3f}  (J {ds.j_mean():.3f}, F {ds.f_mean():.3f})")
+
+
+# frame-0 masks of the demo check: segment.classic fed clicks one at a time, as the GUI does
+# (it re-segments after every click with the same engine), and the batch demo job's prompts
+DEMO_CLICKS = {
+    "clicks suit, face": ((300, 450), (430, 120)),  # the whole astronaut
+    "clicks face, suit": ((425, 140), (250, 430)),  # her head and helmet ring (ends in the suit)
+}
+
+
+def _demo_matrix(index: int) -> np.ndarray:
+    """3x3 affine from the astronaut photo to demo frame ``index``: the camera of
+    ``tools/make_demo_shot.render`` at its middle motion-blur sample."""
+    import cv2
+
+    from tools import make_demo_shot as shot
+
+    t = min((index + 1 / 3) / (shot.FRAMES - 1), 1.0)
+    cx, cy, zoom, roll = shot.camera(t)
+    m = cv2.getRotationMatrix2D((cx, cy), roll, zoom * shot.HEIGHT / 300.0)
+    m[0, 2] += shot.WIDTH / 2 - cx
+    m[1, 2] += shot.HEIGHT / 2 - cy
+    return np.vstack([m, [0.0, 0.0, 1.0]])
+
+
+def demo_truth(mask0: np.ndarray, index: int) -> np.ndarray:
+    """The frame-0 mask carried to demo frame ``index`` by the exact camera move (soft)."""
+    import cv2
+
+    a = _demo_matrix(index) @ np.linalg.inv(_demo_matrix(0))
+    h, w = mask0.shape
+    return cv2.warpAffine(mask0.astype(np.float32), a[:2], (w, h), flags=cv2.INTER_LINEAR)
+
+
+def _demo_seeds(frame: np.ndarray):
+    import json
+
+    from ultimate_roto import paths
+    from ultimate_roto.core.engines.base import Prompt
+    from ultimate_roto.core.engines.segment_classic import ClassicSegmenter
+
+    for label, clicks in DEMO_CLICKS.items():
+        seg = ClassicSegmenter()
+        for k in range(1, len(clicks) + 1):
+            mask = seg.segment(frame, [Prompt(0, tuple((x, y, 1) for x, y in clicks[:k]))])
+        yield label, mask, seg.last_info["prior"]
+    job = json.loads((paths.demo_shot().parent / "demo_job.json").read_text())
+    p = job["objects"][0]["prompts"][0]
+    seg = ClassicSegmenter()
+    prompt = Prompt(0, tuple(tuple(pt) for pt in p["points"]), tuple(p["box"]))
+    yield "demo job prompts", seg.segment(frame, [prompt]), seg.last_info["prior"]
+
+
+def _curve(score) -> str:
+    j = score.j[1]  # scored frames 1 .. n-2
+    marks = " ".join(f"{i + 1}:{j[i]:.2f}" for i in range(5, len(j), 6))
+    worst = int(np.argmin(j))
+    return f"J by frame {marks}  min {j[worst]:.3f}@{worst + 1}"
+
+
+def demo(quick: bool, engine_kwargs: dict) -> None:
+    from ultimate_roto import paths
+    from ultimate_roto.core.media import open_media
+
+    with open_media(paths.demo_shot()) as reader:
+        n = min(24 if quick else 10**6, reader.info.frame_count)
+        frames = [reader.read_compact(i) for i in range(n)]  # uint8: 8-bit source
+
+    def get(i: int) -> np.ndarray:
+        return frames[i].astype(np.float32) / 255.0
+
+    rows = []
+    for label, seed, prior in _demo_seeds(get(0)):
+        soft = [demo_truth(seed, i) for i in range(n)]
+        gt = [m >= 0.5 for m in soft]
+        base = evaluation.evaluate_sequence(gt, _warp_only(get, seed, n), name=label)
+        print(f"demo '{label}' ({prior} prior, {gt[0].mean() * 100:.1f}% of the frame), "
+              f"{n} frames; warp-only J&F {base.jf():.3f}")  # fmt: skip
+        scores = []
+        for keys in ({0: seed}, {0: seed, n - 1: soft[-1]}):
+            t0 = time.perf_counter()
+            res = propagate_span(FlowPropagator(**engine_kwargs), get, keys, (0, n - 1))
+            pred = [m >= 0.5 for _, m, _ in res]
+            per = (time.perf_counter() - t0) / (len(keys) * n)
+            s = evaluation.evaluate_sequence(gt, pred, name=label)
+            scores.append(s)
+            print(f"  {len(keys)} key{'s' if len(keys) > 1 else ' '} J&F {s.jf():.3f} "
+                  f"(J {s.j_mean():.3f} / F {s.f_mean():.3f}) {s.jf() / base.jf():.2f}x warp-only "
+                  f"{per * 1000:.0f} ms/frame; {_curve(s)}")  # fmt: skip
+        rows.append((base, *scores))
+    for k, label in ((0, "warp-only"), (1, "1 keyframe"), (2, "2 keyframes")):
+        ds = evaluation.DatasetScore([r[k] for r in rows])
+        ratio = ds.jf() / evaluation.DatasetScore([r[0] for r in rows]).jf()
+        print(f"demo mean {label:12s} J&F {ds.jf():.3f}  (J {ds.j_mean():.3f}, "
+              f"F {ds.f_mean():.3f})  {ratio:.2f}x warp-only")  # fmt: skip
 
 
 def speed(n: int) -> None:
@@ -146,11 +248,15 @@ def main() -> None:
     ap.add_argument("--quality", action="store_true")
     ap.add_argument("--speed", action="store_true")
     ap.add_argument("--memory", action="store_true")
+    ap.add_argument("--demo", action="store_true", help="the demo shot against its exact GT")
+    ap.add_argument("--quick", action="store_true", help="--demo: the first 24 frames only")
     ap.add_argument("--frames", type=int, default=40, help="frames for the speed run")
     ap.add_argument("--long", type=int, default=300, help="frames for the memory run")
     ap.add_argument("--max-side", type=int, default=640)
     args = ap.parse_args()
-    every = not (args.quality or args.speed or args.memory)
+    if args.demo:
+        demo(args.quick, {"max_side": args.max_side})
+    every = not (args.quality or args.speed or args.memory or args.demo)
     if args.quality or every:
         quality({"max_side": args.max_side})
     if args.speed or every:

@@ -10,14 +10,17 @@ Per frame (all modelling at a reduced working size, long side ``max_side``):
 3. **Re-fit** — in a narrow band around the warped edge (plus inconsistent pixels next to it),
    the mask is decided by a spatial prior (signed distance to the warped edge) combined with
    foreground/background colour histograms learnt on the keyframe and updated on confident
-   pixels; the result is snapped to image edges with a guided filter. Errors therefore do not
-   accumulate as they would with pure warping.
-   A **shape prior** steadies the re-fit: the keyframe mask carried by the object's own
-   accumulated similarity motion (RANSAC fit to its consistent flow), weighted by how rigidly
-   the object moves (re-anchored on the current mask when it stops moving as one piece). It may
-   add pixels that move with the object (eroded edges under rotation/scale, parts coming back
-   from behind an occluder, even after a full occlusion); consistent flow unlike the object's
-   motion (occluder, background) counts against the object.
+   pixels; the result is snapped to image edges with a guided filter. Warping errors therefore
+   do not accumulate; the re-fit's own bias is bounded by the shape prior below.
+   A **shape prior** steadies the re-fit (:mod:`.carried_shape`): the keyframe mask carried
+   by the object's own accumulated similarity motion (RANSAC fit to its consistent flow),
+   weighted by how rigidly the object moves (re-anchored on the current mask when it stops
+   moving as one piece). It may add pixels that move with the object (eroded edges under
+   rotation/scale, parts coming back from behind an occluder, even after a full occlusion);
+   consistent flow unlike the object's motion (occluder, background) counts against the
+   object; and the edge may not grow more than ``shape_slack`` beyond it where the keyframe
+   saw background, so colour look-alikes next to the edge are not absorbed a little every
+   frame (that ratchet grew masks on the demo shot, a camera move where no motion cue helps).
 4. **Occlusion and confidence** — the share of the previous mask that is lost (inconsistent)
    and the area relative to a slowly updated reference area give a confidence; frames where
    a large part vanishes are flagged ``occluded``.
@@ -45,6 +48,7 @@ from ultimate_roto.core.engines.base import (
     keyframe_mask,
     walk_frames,
 )
+from ultimate_roto.core.engines.carried_shape import CarriedShape
 from ultimate_roto.core.engines.registry import EngineSpec
 from ultimate_roto.core.engines.trimap import signed_distance
 from ultimate_roto.core.errors import InputError
@@ -102,10 +106,7 @@ class Tracker:
         self.ref_area = float((self.mask >= 0.5).sum())
         self.hidden = np.zeros(self.size, np.float32)
         # shape prior: the keyframe mask carried by the object's accumulated similarity motion
-        self.key = self.mask.copy()
-        self.motion = np.eye(3, dtype=np.float64)  # keyframe -> current frame
-        self.rigidity = 1.0  # how well a similarity explains the object's flow (smoothed)
-        self.last_fit = np.float32([[1, 0, 0], [0, 1, 0]])
+        self.shape = CarriedShape(self.mask)
 
     # -- public ----------------------------------------------------------------------------
     def step(self, image: np.ndarray) -> tuple[np.ndarray, PropagationInfo]:
@@ -116,17 +117,18 @@ class Tracker:
         cons = fl.consistency(pair.backward, pair.forward, self.e.fb_tolerance)
         warped = fl.warp(self.mask, pair.backward)
         lost_frac, lost = self._lost(pair)
-        m = self._object_motion(pair, cons, warped)
+        m = self.shape.fit(pair.backward, cons, warped, max(20.0, 0.3 * self.ref_area))
         hidden = self._move_hidden(m, lost)
-        if warped.max() >= 0.5 or hidden.max() >= 0.5 or self.rigidity * self.e.shape_prior > 0:
+        if warped.max() >= 0.5 or hidden.max() >= 0.5 or self._shape_weight() > 0:
             mask = self._refit(cur, warped, cons, hidden, pair, m)
+            self.shape.remember(mask)
         else:
             mask = np.zeros_like(warped)
         self.hidden = np.where(mask >= 0.5, 0.0, hidden * self.e.memory_decay)
         info = self._info(mask, lost_frac)
-        if self.rigidity < self.e.reanchor and not info.occluded:
+        if self.shape.rigidity < self.e.reanchor and not info.occluded:
             # the object does not move as one piece (any more): carry the current shape instead
-            self.key, self.motion = mask.copy(), np.eye(3)
+            self.shape.reanchor(mask)
         self._update_model(cur, mask, cons, info)
         self.prev, self.mask = cur, mask
         return self._to_full(image, mask), info
@@ -166,36 +168,6 @@ class Tracker:
         lost = cv2.morphologyEx(lost, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))  # no edge noise
         return float(1.0 - kept[prev].sum() / area), lost.astype(np.float32)
 
-    def _object_motion(self, pair: fl.FlowPair, cons: np.ndarray, warped: np.ndarray) -> np.ndarray:
-        """Similarity (2×3, previous → current frame) fitted with RANSAC to the consistent flow
-        inside the warped mask; updates the accumulated keyframe motion and the rigidity."""
-        import cv2
-
-        m = self.last_fit  # mostly hidden: the object keeps its last motion
-        ys, xs = np.nonzero((warped >= 0.5) & (cons >= 0.9))
-        if xs.size < max(20.0, 0.3 * self.ref_area):
-            self.motion = np.vstack([m, [0, 0, 1]]) @ self.motion
-            return m
-        pick = np.linspace(0, xs.size - 1, min(xs.size, 800)).astype(int)
-        ys, xs = ys[pick], xs[pick]
-        b = pair.backward[ys, xs]
-        dst = np.stack([xs, ys], 1).astype(np.float32)
-        src = dst + b
-        fit, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
-                                             ransacReprojThreshold=1.0)  # fmt: skip
-        if fit is None:
-            self.rigidity *= 0.5
-            return m
-        pred = src @ fit[:, :2].T + fit[:, 2]
-        res = np.sqrt(((pred - dst) ** 2).sum(1))
-        tol = 0.75 + 0.05 * np.sqrt((b**2).sum(1))
-        inl = float((res <= tol).mean())
-        q = float(np.clip((inl - 0.5) / 0.35, 0.0, 1.0))
-        self.rigidity = 0.7 * self.rigidity + 0.3 * q
-        self.motion = np.vstack([fit, [0, 0, 1]]) @ self.motion
-        self.last_fit = fit.astype(np.float32)
-        return self.last_fit
-
     def _move_hidden(self, m: np.ndarray, lost: np.ndarray) -> np.ndarray:
         """Occlusion memory: object parts hidden so far, moved with the object's own motion
         (a similarity fitted to its consistent flow) into this frame."""
@@ -216,13 +188,9 @@ class Tracker:
         pair: fl.FlowPair,
         m: np.ndarray,
     ) -> np.ndarray:
-        import cv2
-
         from ultimate_roto.core.engines.segment_classic import guided_filter
 
-        h, w_ = self.size
-        rigid = cv2.warpAffine(self.key, self.motion[:2].astype(np.float32), (w_, h),
-                               flags=cv2.INTER_LINEAR)  # fmt: skip
+        rigid = self.shape.carried()
         hid = hidden >= 0.5
         pad = int((self.e.regrow + 1) * self.band)
         y0, y1, x0, x1 = _roi((warped >= 0.5) | hid | (rigid >= 0.5), pad, self.size)
@@ -230,9 +198,10 @@ class Tracker:
         c = cons[y0:y1, x0:x1]
         hid = hid[y0:y1, x0:x1]
         sd = signed_distance(w >= 0.5)
-        sd, moving_apart, rhid = self._shape_terms(
-            sd, rigid, w, c, pair.backward, m, (y0, y1, x0, x1)
-        )
+        sd, moving_apart, rhid = self.shape.terms(
+            sd, rigid, w, c, pair.backward, m, (y0, y1, x0, x1), weight=self._shape_weight(),
+            motion_weight=self.e.motion_weight, slack=self.e.shape_slack * self.band,
+        )  # fmt: skip
         # spatial prior: sharp far from the warped edge, uncertain near it and where the
         # flow is inconsistent (those pixels are not vouched for by the previous frame)
         # (minus a background bias, or plus one where the occlusion memory says the object is)
@@ -254,46 +223,8 @@ class Tracker:
         out[y0:y1, x0:x1] = np.clip((snapped - 0.5) * 2.0 + 0.5, 0.0, 1.0)
         return _keep_tracked_parts(out, np.maximum(warped, rigid), self.e.min_part)
 
-    def _shape_terms(
-        self,
-        sd: np.ndarray,
-        rigid: np.ndarray,
-        w: np.ndarray,
-        c: np.ndarray,
-        backward: np.ndarray,
-        m: np.ndarray,
-        roi: tuple[int, int, int, int],
-    ) -> tuple[np.ndarray, np.ndarray | float, np.ndarray]:
-        """Shape prior in the re-fit crop: the warped edge's signed distance ``sd`` pulled
-        towards the rigidly carried keyframe shape (weighted by the object's rigidity), a
-        penalty for consistent flow unlike the object's motion (occluders, background), and
-        where the carried shape covers pixels with no reliable flow (reappearing parts).
-
-        Only pixels that move with the object (or have no reliable flow, or are already in the
-        warped mask) follow the carried shape: an occluder in front keeps its own (empty) warp.
-        """
-        import cv2
-
-        qr = self.rigidity * self.e.shape_prior
-        r = rigid[roi[0] : roi[1], roi[2] : roi[3]]
-        if qr <= 0:
-            return sd, 0.0, np.zeros(r.shape, bool)
-        sdr = signed_distance(r >= 0.5)
-        xs, ys = fl.grid(*self.size)
-        xs, ys = xs[roi[0] : roi[1], roi[2] : roi[3]], ys[roi[0] : roi[1], roi[2] : roi[3]]
-        bk = backward[roi[0] : roi[1], roi[2] : roi[3]]
-        inv = cv2.invertAffineTransform(m)
-        px = inv[0, 0] * xs + inv[0, 1] * ys + inv[0, 2]
-        py = inv[1, 0] * xs + inv[1, 1] * ys + inv[1, 2]
-        res = np.sqrt((xs + bk[..., 0] - px) ** 2 + (ys + bk[..., 1] - py) ** 2)
-        tol = 1.5 + 0.05 * np.sqrt((bk**2).sum(-1))
-        agree = (res <= tol) | (w >= 0.5) | ((c < 0.5) & (r >= 0.5))
-        moving_apart = qr * self.e.motion_weight * np.clip(res / tol - 1.0, 0.0, 1.0) * c
-        pulled = qr * np.clip(sdr, -1e3, 1e3) + (1 - qr) * sd
-        # the keyframe showed only the visible part: newly revealed pixels may still grow
-        pulled = np.where(r < 0.5, np.maximum(pulled, sd), pulled)
-        sd = np.where(agree, pulled, sd)
-        return sd, moving_apart, (r >= 0.5) & (c < 0.5)
+    def _shape_weight(self) -> float:
+        return self.shape.rigidity * self.e.shape_prior
 
     def _info(self, mask: np.ndarray, lost_frac: float) -> PropagationInfo:
         area = float((mask >= 0.5).sum())
@@ -379,6 +310,11 @@ class FlowPropagator:
         Below this rigidity the carried shape is re-anchored on the current mask.
     motion_weight
         Logit penalty for consistent flow unlike the object's motion (occluders, background).
+    shape_slack
+        How far (× band) the re-fit may move the edge beyond the carried keyframe shape where
+        the keyframe saw background (:mod:`.carried_shape`); beyond it the carried shape wins
+        by the object's rigidity, so look-alike colours next to the edge cannot be absorbed a
+        little every frame.
     """
 
     def __init__(
@@ -401,10 +337,14 @@ class FlowPropagator:
         shape_prior: float = 1.0,
         reanchor: float = 0.25,
         motion_weight: float = 1.0,
+        shape_slack: float = 0.25,
     ) -> None:
         fl.work_size((max_side, max_side), max_side)  # validates
         if band <= 0:
             raise InputError(f"propagate.flow: band {band} must be positive", hint="try 6")
+        if shape_slack < 0:
+            raise InputError(f"propagate.flow: shape_slack {shape_slack} is negative",
+                             hint="try 0.25")  # fmt: skip
         self.device = device
         self.max_side = int(max_side)
         self.band = float(band)
@@ -421,6 +361,7 @@ class FlowPropagator:
         self.shape_prior = float(shape_prior)
         self.reanchor = float(reanchor)
         self.motion_weight = float(motion_weight)
+        self.shape_slack = float(shape_slack)
         self.flow = fl.FlowEstimator(preset)
 
     def tracker(self, image: np.ndarray, mask: np.ndarray) -> Tracker:
