@@ -108,15 +108,9 @@ DEMO_CLICKS = {
 def _demo_matrix(index: int) -> np.ndarray:
     """3x3 affine from the astronaut photo to demo frame ``index``: the camera of
     ``tools/make_demo_shot.render`` at its middle motion-blur sample."""
-    import cv2
-
     from tools import make_demo_shot as shot
 
-    t = min((index + 1 / 3) / (shot.FRAMES - 1), 1.0)
-    cx, cy, zoom, roll = shot.camera(t)
-    m = cv2.getRotationMatrix2D((cx, cy), roll, zoom * shot.HEIGHT / 300.0)
-    m[0, 2] += shot.WIDTH / 2 - cx
-    m[1, 2] += shot.HEIGHT / 2 - cy
+    m = shot.frame_matrix((index + 1 / 3) / (shot.FRAMES - 1))
     return np.vstack([m, [0.0, 0.0, 1.0]])
 
 

@@ -37,16 +37,22 @@ def camera(t: float) -> tuple[float, float, float, float]:
     return 256 - 40 * e, 200 + 30 * e, 1.0 + 0.35 * e, -2.0 + 4.0 * e
 
 
+def frame_matrix(t: float) -> np.ndarray:
+    """2x3 affine taking photo pixels to frame pixels at time t in [0, 1] (the camera's
+    framing: 300 source pixels tall at zoom 1, rolled about the centre of interest). Also the
+    ground truth of the demo-shot checks: a frame-0 mask carried by these matrices."""
+    cx, cy, zoom, roll = camera(min(t, 1.0))
+    m = cv2.getRotationMatrix2D((cx, cy), roll, zoom * HEIGHT / 300.0)
+    m[0, 2] += WIDTH / 2 - cx
+    m[1, 2] += HEIGHT / 2 - cy
+    return m
+
+
 def render(photo: np.ndarray, index: int) -> np.ndarray:
     """Render frame ``index`` (with 3 sub-frame samples for motion blur)."""
     acc = np.zeros((HEIGHT, WIDTH, 3), np.float32)
     for s in range(3):
-        t = (index + s / 3.0) / (FRAMES - 1)
-        cx, cy, zoom, roll = camera(min(t, 1.0))
-        scale = zoom * HEIGHT / 300.0  # 300 source pixels tall at zoom 1
-        m = cv2.getRotationMatrix2D((cx, cy), roll, scale)
-        m[0, 2] += WIDTH / 2 - cx
-        m[1, 2] += HEIGHT / 2 - cy
+        m = frame_matrix((index + s / 3.0) / (FRAMES - 1))
         acc += cv2.warpAffine(photo, m, (WIDTH, HEIGHT), flags=cv2.INTER_CUBIC,
                               borderMode=cv2.BORDER_REFLECT).astype(np.float32)
     return np.clip(acc / 3.0 + 0.5, 0, 255).astype(np.uint8)
