@@ -89,3 +89,63 @@ def test_bad_masks():
         maskops.temporal_smooth([])
     with pytest.raises(InputError, match="differ in shape"):
         maskops.temporal_smooth([np.zeros((2, 2)), np.zeros((3, 3))])
+
+
+def _scene(h: int = 120, w: int = 160) -> dict[str, np.ndarray]:
+    """Masks that test the bbox shortcut's edges: soft, with holes (one open to the image
+    border), islands, touching each image edge, a single pixel, and a whole frame."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    soft = np.clip(1.2 - np.hypot(xx - 70, yy - 50) / 25.0, 0.0, 1.0)
+    holed = (np.hypot(xx - 80, yy - 60) < 30).astype(np.float32)
+    holed[55:65, 75:85] = 0.0  # an enclosed hole
+    holed[58:62, 50:80] = 0.0  # a slot open to the outside: not a hole
+    corner = ((xx < 30) & (yy < 25)).astype(np.float32)
+    corner[5:10, 0:6] = 0.0  # a notch on the image border: not a hole
+    right = ((xx > w - 20) & (yy > 40) & (yy < 90)).astype(np.float32)
+    islands = holed.copy()
+    islands[10:12, 140:142] = 1.0
+    islands[100:103, 5:9] = 0.7
+    dot = np.zeros((h, w), np.float32)
+    dot[60, 80] = 1.0
+    return {
+        "soft": soft,
+        "holed": holed,
+        "corner": corner,
+        "right edge": right,
+        "islands": islands,
+        "dot": dot,
+        "full": np.ones((h, w), np.float32),
+        "uint8": (holed * 255).astype(np.uint8),
+    }
+
+
+@pytest.mark.parametrize("name", list(_scene()))
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"grow": 4},
+        {"grow": -3},
+        {"feather": 6},
+        {"grow": 5, "feather": 7.5},
+        {"grow": -4, "feather": 3},
+        {"fill_holes": -1, "remove_islands": 20, "grow": 2, "feather": 2},
+        {"fill_holes": 50, "grow": 30},  # the grown bbox is clipped to the image
+    ],
+)
+def test_ops_on_the_masks_bbox_equal_the_full_frame(name, settings):
+    """apply_ops processes only the mask's bbox grown by ops_reach: the result is the full
+    frame's, at the image edges too (a wrong reach or crop differs by whole pixels here)."""
+    mask = _scene()[name]
+    s = maskops.validate_settings(settings)
+    want = maskops._apply(mask, s)  # every operation on the whole frame
+    got = maskops.apply_ops(mask, settings)
+    assert got.dtype == np.float32 and got.shape == mask.shape
+    np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_an_empty_mask_stays_empty_and_the_reach_covers_grow_and_feather():
+    empty = np.zeros((40, 50), np.uint8)
+    out = maskops.apply_ops(empty, {"grow": 5, "feather": 4, "fill_holes": -1})
+    assert out.dtype == np.float32 and not out.any()
+    assert maskops.ops_reach({"grow": -5, "feather": 4}) == 5 + 8 + 2
+    assert maskops.ops_reach({}) == 2

@@ -7,12 +7,14 @@ functions take and return float32 ``(H, W)`` masks in [0, 1] (bool/uint8 accepte
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ultimate_roto.core.errors import InputError
+from ultimate_roto.core.project.masks import nonzero_bbox
 
 DEFAULTS: dict[str, float] = {
     "fill_holes": 0.0,  # max hole area in px to fill (0 = off; -1 = all holes)
@@ -198,8 +200,23 @@ def validate_settings(settings: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
+def ops_reach(settings: Mapping[str, float]) -> int:
+    """How far (px) ``settings`` can change a mask beyond its non-zero pixels: the grow
+    radius plus the feather's Gaussian reach (OpenCV's kernel spans 4 sigma, sigma = feather
+    / 2), +2 for rounding. Holes and islands never reach outside the non-zero pixels' bbox."""
+    grow_px, feather_px = float(settings.get("grow", 0.0)), float(settings.get("feather", 0.0))
+    return int(math.ceil(abs(grow_px) + 2.0 * max(feather_px, 0.0))) + 2
+
+
 def apply_ops(mask: np.ndarray, settings: Mapping[str, Any]) -> np.ndarray:
     """Apply the settings in a fixed order: fill holes, remove islands, grow, feather.
+
+    Only the bbox of the mask's non-zero pixels grown by :func:`ops_reach` is processed (the
+    rest stays 0), with the full frame's result: holes and islands lie inside that bbox (any
+    background at its edge reaches the image border, as in the full frame), dilation, erosion
+    and the blur see the same zeros around it, and the image's own edges are where they are.
+    An object of a fifth of a 1080p or 4K frame: 2-4x faster than the whole frame
+    (``benchmarks/bench_maskops.py``).
 
     Parameters
     ----------
@@ -214,6 +231,22 @@ def apply_ops(mask: np.ndarray, settings: Mapping[str, Any]) -> np.ndarray:
         A bad setting (see :func:`validate_settings`).
     """
     s = validate_settings(settings)
+    m = np.asarray(mask)
+    if m.ndim != 2:
+        return _f32(m)  # (raises the shape error)
+    box = nonzero_bbox(m)
+    out = np.zeros(m.shape, np.float32)
+    if box is None:  # nothing to fill, no islands; grow and feather of zeros are zeros
+        return out
+    r = ops_reach(s)
+    h, w = m.shape
+    x0, y0, x1, y1 = max(0, box[0] - r), max(0, box[1] - r), min(w, box[2] + r), min(h, box[3] + r)
+    out[y0:y1, x0:x1] = _apply(np.ascontiguousarray(m[y0:y1, x0:x1]), s)
+    return out
+
+
+def _apply(mask: np.ndarray, s: Mapping[str, float]) -> np.ndarray:
+    """The settings ``s`` (validated) on all of ``mask``: the full-frame reference."""
     m = _f32(mask)
     if s["fill_holes"]:
         m = fill_holes(m, s["fill_holes"])

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ultimate_roto.core.engines.maskops import object_settings, ops_active
+from ultimate_roto.core.engines.maskops import object_settings, ops_active, ops_reach
 from ultimate_roto.core.project.document import Document
 
 
@@ -26,8 +26,7 @@ def shown_coverage(doc: Document, obj_id: str, frame: int, x: float, y: float) -
         return float(doc.mask_region(obj_id, frame, (px, py, px + 1, py + 1))[0, 0]) / 255.0
     from ultimate_roto.core.engines.maskops import apply_ops
 
-    # feather: sigma = px / 2 and OpenCV's kernel reaches 4 sigma; +2 for rounding
-    reach = int(math.ceil(abs(settings["grow"]) + 2.0 * settings["feather"])) + 2
+    reach = ops_reach(settings)
     x0, y0 = max(0, px - reach), max(0, py - reach)
     x1, y1 = min(shot.width, px + reach + 1), min(shot.height, py + reach + 1)
     crop = doc.mask_region(obj_id, frame, (x0, y0, x1, y1))
