@@ -282,3 +282,29 @@ def test_the_overlay_follows_a_transform_drag_move_by_move_and_undo(session, too
     assert shown() and np.array_equal(doc.mask(obj, frame), mask)
     stack.redo()
     assert shown()
+
+
+def test_ctrl_z_during_a_w_drag_cancels_the_drag_then_undoes(qtbot, session):
+    """Undo under a held mouse button: the drag's live mask and prompts are put back first,
+    then the last step (here the click that added the prompt the drag moves) is undone; the
+    release that follows records nothing."""
+    win = session
+    frame = win.session.info.first_frame + 1
+    win.go_to(frame)
+    obj = win.layers.add_object("Disc")
+    doc, stack = win.project.doc, win.project.stack
+    mask = disc(74, 64)
+    stack.push(SetMaskCommand(doc, obj, frame, mask))
+    stack.push(AddPromptCommand(doc, obj, frame, "point", (74, 64, 1)))
+    index = stack.index
+    use_tool(win, "move")
+    win.viewport.image_pressed.emit(85.0, 72.0, LEFT, 0)
+    win.viewport.image_dragged.emit(95.0, 72.0, LEFT, 0)
+    assert doc.prompts(obj, frame).points == [(84.0, 64.0, 1)]  # following the mask live
+    win.registry.action("edit.undo").trigger()
+    assert not win.tools.dragging
+    assert stack.index == index - 1 and doc.prompts(obj, frame).points == []
+    assert np.array_equal(doc.mask(obj, frame), mask)  # the live move was put back
+    win.viewport.image_dragged.emit(105.0, 72.0, LEFT, 0)
+    win.viewport.image_released.emit(105.0, 72.0, 0, 0)
+    assert stack.index == index - 1 and np.array_equal(doc.mask(obj, frame), mask)

@@ -257,10 +257,14 @@ class WindowFileMixin:
         redo.setText(f"Redo {stack.redo_text}" if stack and stack.can_redo else "Redo")
 
     def _undo(self: QtMainWindow) -> None:
+        # a drag in progress is cancelled first (its live edit put back): undoing under it
+        # would change what the drag records, e.g. remove the prompts it moves
+        self.tools.cancel()
         if self.project is not None and self.project.stack.can_undo:
             self.project.undo()
 
     def _redo(self: QtMainWindow) -> None:
+        self.tools.cancel()
         if self.project is not None and self.project.stack.can_redo:
             self.project.redo()
 

@@ -226,3 +226,45 @@ def test_the_prompts_follow_the_mask_live_and_a_cancel_puts_them_back() -> None:
     ctx.stack.undo()
     assert doc.prompts(oid, 4).points == [(90.5, 70.5, 1)]
     assert doc.prompts(oid, 4).boxes == [(60.0, 50.0, 120.0, 90.0)]
+
+
+def test_a_drag_whose_preview_fails_half_way_is_put_back(monkeypatch) -> None:
+    """The mask preview is stored, then moving the prompts raises: the drag's end still puts
+    the mask (and the modified flag) back, so no preview is left without an undo step."""
+    from ultimate_roto.core.errors import RotoError
+
+    mask = CASES["middle"]
+    ctx = make_ctx(mask)
+    doc, oid = ctx.doc, ctx.obj_id
+    doc.add_prompt(oid, 4, "point", (90.5, 70.5, 1))
+    doc.set_modified(False)
+    original = doc.masks.encoded(oid, 4)
+
+    real, calls = doc.set_prompt, []
+
+    def fails_once(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise RotoError("no point prompt #0")
+        return real(*args, **kwargs)
+
+    driver = ToolDriver(MoveMaskTool(ctx))
+    driver.handle(press(90, 70))
+    monkeypatch.setattr(doc, "set_prompt", fails_once)
+    with pytest.raises(RotoError):
+        driver.handle(move(110, 80))  # the mask preview was stored before the raise
+    driver.cancel()  # (what the GUI's tool controller does on a RotoError)
+    assert doc.masks.encoded(oid, 4) is original and not doc.modified
+    assert doc.prompts(oid, 4).points == [(90.5, 70.5, 1)] and len(ctx.stack) == 0
+
+
+def test_prompts_removed_under_a_drag_are_not_asked_for() -> None:
+    ctx = make_ctx(CASES["middle"])
+    doc, oid = ctx.doc, ctx.obj_id
+    doc.add_prompt(oid, 4, "point", (90.5, 70.5, 1))
+    driver = ToolDriver(MoveMaskTool(ctx))
+    driver.handle(press(90, 70))
+    doc.remove_prompt(oid, 4, "point", 0)  # e.g. an undo of the click that added it
+    driver.handle(move(100, 75))  # no "no point prompt #0"
+    driver.cancel()
+    assert doc.prompts(oid, 4).points == [] and len(ctx.stack) == 0

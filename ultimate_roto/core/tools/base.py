@@ -161,7 +161,11 @@ def live_drag(
     try:
         while True:
             event = yield
-            shown = show(event) or shown
+            try:
+                shown = show(event) or shown
+            except BaseException:
+                shown = True  # a show that failed half-way may have changed the document
+                raise
             if event.type == "release":
                 released = True
                 return

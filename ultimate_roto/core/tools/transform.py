@@ -243,8 +243,9 @@ class _MaskTransformTool(Tool):
         preview: EncodedMask | None = original
 
         def place(points: list, boxes: list) -> None:  # the frame's prompts, live (no command)
-            for kind, items in (("point", points), ("box", boxes)):
-                for i, value in enumerate(items):
+            now = doc.prompts(obj.id, frame)
+            for kind, items, have in (("point", points, now.points), ("box", boxes, now.boxes)):
+                for i, value in enumerate(items[: len(have)]):  # (none removed under the drag)
                     doc.set_prompt(obj.id, frame, kind, i, value)
 
         def show(event: ToolEvent) -> bool:
