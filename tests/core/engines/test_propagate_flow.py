@@ -177,3 +177,10 @@ def test_rotation_keeps_the_shape():
     res = _run(data, {0: gt[0]}, range(n))
     tail = [jaccard(m, gt[f]) for f, m, _ in res[-3:]]
     assert np.mean(tail) >= 0.83, tail
+
+
+@pytest.mark.parametrize("name", ["shape_slack", "band", "memory_decay", "shape_prior"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "0.5", True])
+def test_settings_that_are_not_finite_numbers_are_refused_by_name(name, value):
+    with pytest.raises(InputError, match=name):
+        FlowPropagator(**{name: value})

@@ -34,6 +34,7 @@ memory stays flat over any length. Blending forward/backward runs between keyfra
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -340,6 +341,22 @@ class FlowPropagator:
         shape_slack: float = 0.25,
     ) -> None:
         fl.work_size((max_side, max_side), max_side)  # validates
+        numbers = {
+            "band": band, "colour_weight": colour_weight, "fb_tolerance": fb_tolerance,
+            "occlusion_area": occlusion_area, "occlusion_lost": occlusion_lost,
+            "model_rate": model_rate, "disocclusion_bias": disocclusion_bias,
+            "min_part": min_part, "regrow": regrow, "memory_decay": memory_decay,
+            "shape_prior": shape_prior, "reanchor": reanchor, "motion_weight": motion_weight,
+            "shape_slack": shape_slack,
+        }  # fmt: skip
+        for name, value in numbers.items():
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not (math.isfinite(value))
+            ):
+                raise InputError(f"propagate.flow: {name} = {value!r} is not a finite number",
+                                 hint="give a number, or leave the setting out")  # fmt: skip
         if band <= 0:
             raise InputError(f"propagate.flow: band {band} must be positive", hint="try 6")
         if shape_slack < 0:
