@@ -178,3 +178,23 @@ def test_other_kinds_get_a_line_each(media):
 def test_gpu_summary_says_why_there_is_no_gpu(monkeypatch):
     monkeypatch.setattr(devices, "gpu_info", lambda: [])
     assert qt_system.gpu_summary() == "no NVIDIA GPU (NVML not found)"
+
+
+def test_a_detection_ending_at_shutdown_starts_no_driver_read(qtbot, fake_gpus, monkeypatch):
+    """The window's close shuts the panel down: a detection that ends meanwhile (its result
+    delivered by the close's last event processing) asks the driver for nothing more."""
+    gate = threading.Event()
+
+    def slow_detection(request: str) -> str:
+        gate.wait(5)
+        return "cpu: test"
+
+    monkeypatch.setattr(qt_system, "device_in_use", slow_detection)
+    panel = QtSystemPanel()
+    panel.detect_device("auto")
+    gate.set()
+    assert panel.shut_down(5)
+    qtbot.wait(50)  # (the queued result arrives)
+    assert panel.device.text().startswith("cpu: test")
+    assert fake_gpus.threads == [] and panel.wait_detection(1)
+    panel.deleteLater()

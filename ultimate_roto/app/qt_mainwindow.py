@@ -412,7 +412,7 @@ class QtMainWindow(
         self._close_session()
         self._stop_autosave(discard=not keep)
         self.end_session(keep)
-        self.system.wait_detection()
+        self.system.shut_down()
         logging.getLogger("ultimate_roto").removeHandler(self.log_panel.bridge)
         super().closeEvent(event)
         app = QApplication.instance()

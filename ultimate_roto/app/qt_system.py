@@ -97,6 +97,7 @@ class QtSystemPanel(QWidget):
         self._gpu_done = threading.Event()
         self._gpu_done.set()
         self._ticks = 0
+        self._shut = False  # shut_down(): no new driver reads
         queued = Qt.ConnectionType.QueuedConnection
         self._detected.connect(self._show_device, queued)
         self._gpus.connect(self._show_gpus, queued)
@@ -126,8 +127,9 @@ class QtSystemPanel(QWidget):
 
     def refresh_gpu(self) -> bool:
         """Read the GPUs' VRAM on a pool thread (shown, then ``gpus_read``); False while a
-        reading is still out (one at a time: a slow driver never piles readings up)."""
-        if not self._gpu_done.is_set():
+        reading is still out (one at a time: a slow driver never piles readings up) or once
+        the panel was shut down."""
+        if self._shut or not self._gpu_done.is_set():
             return False
         self._gpu_done.clear()
         task = _Task(lambda: (gpu_summary(),), self._gpus.emit, self._gpu_done)
@@ -137,6 +139,13 @@ class QtSystemPanel(QWidget):
     def wait_detection(self, timeout_s: float = 30.0) -> bool:
         """Block until a running device detection and GPU reading returned (shutdown, tests)."""
         return self._detect_done.wait(timeout_s) and self._gpu_done.wait(timeout_s)
+
+    def shut_down(self, timeout_s: float = 30.0) -> bool:
+        """Start no more driver reads (a detection finishing now asks for none), then wait
+        for those out (the window's close)."""
+        self._shut = True
+        self.timer.stop()
+        return self.wait_detection(timeout_s)
 
     def _show_device(self, request: str, reason: str) -> None:
         self.device.setText(f"{reason}  (preference: {request})")
