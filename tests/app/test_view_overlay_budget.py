@@ -4,6 +4,8 @@ leave with it, spill to the disk tier like frames, never outlive the entry they 
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from tests.app.conftest import small_reader
@@ -96,6 +98,7 @@ def test_spilled_overlays_come_back_from_disk_and_replaced_ones_leave_it(tmp_pat
     overlay = overlays(DEPTH, disk_dir=tmp_path, disk_bytes=64 * MIB)  # RAM: one map
     layer = depth_layer()
     first = [shown_depth(overlay, layer, f).copy() for f in range(3)]
+    assert overlay.cache.wait_writes(10)  # (spills are written off the GUI thread)
     st = overlay.cache.stats().per_kind["depth"]
     assert (st.ram_entries, st.disk_entries) == (1, 2) and len(overlay) == 3
     np.testing.assert_array_equal(shown_depth(overlay, layer, 0), first[0])
@@ -104,8 +107,51 @@ def test_spilled_overlays_come_back_from_disk_and_replaced_ones_leave_it(tmp_pat
     newer = depth_layer(seed=2)
     for f in range(3):
         shown_depth(overlay, newer, f)
+    assert overlay.cache.wait_writes(10)
     keys = overlay.cache.keys(kind="depth")
     assert len(keys) == 3 and overlay.cache.stats().per_kind["depth"].disk_entries == 2
+
+
+def test_the_gui_thread_never_writes_spills_to_disk(tmp_path, monkeypatch):
+    """An overlay miss evicts older entries (frames, overlays): with the disk tier on, their
+    writes go to the cache's background writer, never the caller's (GUI) thread, and what
+    waits to be written stays readable."""
+    from ultimate_roto.core.cache.disk import DiskTier
+
+    writers: list[threading.Thread] = []
+    real = DiskTier.write_temp
+
+    def recording(self, value):
+        writers.append(threading.current_thread())
+        return real(self, value)
+
+    monkeypatch.setattr(DiskTier, "write_temp", recording)
+    overlay = overlays(DEPTH, disk_dir=tmp_path, disk_bytes=64 * MIB)  # RAM: one map
+    layer = depth_layer()
+    first = [shown_depth(overlay, layer, f).copy() for f in range(3)]
+    np.testing.assert_array_equal(shown_depth(overlay, layer, 1), first[1])  # (RAM or disk)
+    assert overlay.cache.wait_writes(10)
+    assert writers and threading.main_thread() not in writers
+    assert overlay.cache.stats().per_kind["depth"].disk_entries >= 2
+
+
+def test_a_late_eviction_event_does_not_orphan_the_overlay_made_again():
+    """Another thread evicts an overlay and sends "evicted" after the GUI thread has made it
+    again: the new value is under a new key, so the late event leaves its record alone (with
+    the old key reused, the value stayed in the cache with no record and was made a third
+    time under yet another key)."""
+    overlay = overlays(DEPTH * 4)
+    layer = depth_layer()
+    shown_depth(overlay, layer, 0)
+    (old,) = overlay.cache.keys(kind="depth")
+    with overlay.cache._lock:  # evicted by another thread, its event not sent yet
+        overlay.cache._drop_locked(old)
+    shown_depth(overlay, layer, 0)  # made again
+    overlay._cache_changed("evicted", old)  # the late event
+    assert len(overlay) == 1 and overlay.misses == 2
+    shown_depth(overlay, layer, 0)
+    assert overlay.hits == 1 and overlay.misses == 2  # found, not made a third time
+    assert len(overlay.cache.keys(kind="depth")) == 1
 
 
 def test_without_a_session_nothing_is_kept():
@@ -190,3 +236,14 @@ def test_an_undone_edit_shows_the_mask_before_it(main_window):
     np.testing.assert_array_equal(win.viewport.mask, before)
     win.project.stack.redo()
     assert win.viewport.mask.min() == 255
+
+
+def test_new_media_leaves_nothing_of_the_overlays_on_the_old_cache(main_window):
+    win = main_window
+    old_cache, old = win.session.cache, win.overlays
+    assert old.cache is old_cache
+    assert any(getattr(f, "__self__", None) is old for f in old_cache._listeners)
+    win.set_reader(small_reader())
+    assert win.overlays is not old and win.overlays.cache is win.session.cache
+    assert not any(getattr(f, "__self__", None) is old for f in old_cache._listeners)
+    assert len(old) == 0

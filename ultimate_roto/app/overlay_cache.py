@@ -97,14 +97,19 @@ class OverlayCache:
             return _read_only(make())
         with self._lock:
             record = self._records.get(slot)
-        if record is None or not record.matches(sources, params):
+        current = record is not None and record.matches(sources, params)
+        if not current:
             record = self._new_record(slot, sources, params, record)
-        value = self.cache.get(record.key)  # (a new key is a miss, counted as one)
+        assert record is not None
+        # (background: disk writes of what a promotion or the put evicts never wait here)
+        value = self.cache.get(record.key, background=True)  # a new key: a counted miss
         if value is not None:
             self.hits += 1
             return value
         self.misses += 1  # made on the GUI thread only: no other thread makes this key
-        return self.cache.put(record.key, make())
+        if current:  # evicted: a new key, so a late "evicted" of the old one (sent by another
+            record = self._new_record(slot, sources, params, record)  # thread) cannot drop it
+        return self.cache.put(record.key, make(), background=True)
 
     def _new_record(
         self, slot: tuple[str, int, str], sources: tuple, params: tuple, old: _Record | None
@@ -129,6 +134,13 @@ class OverlayCache:
                 record = self._records.get(slot)
                 if record is not None and record.key == key:
                     del self._records[slot]
+
+    def close(self) -> None:
+        """Stop listening to the cache and forget the records (the media is closed)."""
+        if self.cache is not None:
+            self.cache.remove_listener(self._cache_changed)
+        with self._lock:
+            self._records.clear()
 
     def __len__(self) -> int:
         """How many overlays are held (records whose value is in the cache)."""

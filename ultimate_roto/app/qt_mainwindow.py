@@ -308,6 +308,8 @@ class QtMainWindow(
         self.jobs.shutdown()  # cancel, then wait (one 10 s deadline) for the jobs' pool
         self._stop_segmenter()
         if self.session is not None:
+            self.overlays.close()
+            self.overlays = OverlayCache()  # (nothing kept until the next media's cache)
             self.session.close()
             self.session.deleteLater()
             self.session = None

@@ -117,6 +117,65 @@ def test_promoted_value_is_not_written_twice(tmp_path):
     cache.close()
 
 
+def test_background_puts_and_promotions_leave_the_writes_to_another_thread(
+    tmp_path, monkeypatch
+):
+    """``background=True`` (a GUI thread's put or get): what it evicts is written by the
+    cache's writer thread; until then it is still served from RAM; the writer ends when done."""
+    from ultimate_roto.core.cache.disk import DiskTier
+
+    gate, writers = threading.Event(), []
+    real = DiskTier.write_temp
+
+    def slow_write(self, value):
+        writers.append(threading.current_thread())
+        gate.wait(5)
+        return real(self, value)
+
+    monkeypatch.setattr(DiskTier, "write_temp", slow_write)
+    cache = TieredCache(100, tmp_path, 10_000)
+    events: list = []
+    cache.add_listener(lambda e, key: events.append((e, key)))
+    cache.put(k(0), block(100, 1), background=True)
+    cache.put(k(1), block(100, 2), background=True)  # 0 is evicted: returns at once
+    assert np.all(cache.get(k(0)) == 1)  # being written: still readable
+    gate.set()
+    assert cache.wait_writes(5) and len(npy_files(cache)) == 1
+    assert writers and threading.main_thread() not in writers
+    assert cache.stats().spills == 1 and ("evicted", k(0)) not in events  # (on disk: kept)
+    assert np.all(cache.get(k(0), background=True) == 1)  # promoted; 1 written off-thread
+    assert cache.wait_writes(5) and cache.stats().spills == 2
+    assert threading.main_thread() not in writers
+    assert not [t for t in threading.enumerate() if t.name == "cache-spill"]
+    cache.close()
+
+
+def test_entries_cleared_before_the_background_writer_reaches_them_are_not_written(
+    tmp_path, monkeypatch
+):
+    from ultimate_roto.core.cache.disk import DiskTier
+
+    gate, written = threading.Event(), []
+    real = DiskTier.write_temp
+
+    def slow_write(self, value):
+        gate.wait(5)
+        written.append(int(value[0]))
+        return real(self, value)
+
+    monkeypatch.setattr(DiskTier, "write_temp", slow_write)
+    cache = TieredCache(100, tmp_path, 10_000)
+    cache.put(k(0), block(100, 1), background=True)
+    cache.put(k(1), block(100, 2), background=True)  # 0 queued (being written: held)
+    cache.put(k(2), block(100, 3), background=True)  # 1 queued behind it
+    cache.clear()
+    gate.set()
+    assert cache.wait_writes(5)
+    assert written in ([], [1])  # what was on its way may finish; the rest is skipped
+    assert npy_files(cache) == [] and len(cache.keys()) == 0
+    cache.close()
+
+
 def test_put_replaces_the_disk_copy(tmp_path):
     cache = TieredCache(100, tmp_path, 10_000)
     cache.put(k(0), block(100, 1))

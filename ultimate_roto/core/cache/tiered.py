@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
@@ -106,6 +107,8 @@ class TieredCache(BudgetsMixin):
         self._evictions = 0
         self._spills = 0
         self._listeners: list[Listener] = []
+        self._later: list[tuple[CacheKey, _Entry]] = []  # spills for the background writer
+        self._writer: threading.Thread | None = None
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> TieredCache:
@@ -124,8 +127,11 @@ class TieredCache(BudgetsMixin):
         return self._disk.dir if self._disk and self._disk.budget else None
 
     # -- lookups ---------------------------------------------------------------------------
-    def get(self, key: CacheKey) -> np.ndarray | None:
-        """Return the cached array for ``key`` (read-only), or None on a miss."""
+    def get(self, key: CacheKey, *, background: bool = False) -> np.ndarray | None:
+        """Return the cached array for ``key`` (read-only), or None on a miss.
+
+        ``background``: what a disk hit's promotion evicts is written to disk by a background
+        thread, not by the caller (a GUI thread must not wait on the disk; see :meth:`put`)."""
         with self._lock:
             entry = self._ram.get(key)
             if entry is not None:
@@ -137,7 +143,7 @@ class TieredCache(BudgetsMixin):
             if entry is not None:
                 self._hits_ram[key.kind] += 1
                 return entry.value
-        value = self._disk_get(key) if self._disk else None
+        value = self._disk_get(key, background) if self._disk else None
         with self._lock:
             if value is None:
                 self._misses[key.kind] += 1
@@ -198,7 +204,7 @@ class TieredCache(BudgetsMixin):
         entry = self._ram.get(key) or self._spilling.get(key)
         return entry.value if entry is not None else None
 
-    def _disk_get(self, key: CacheKey) -> np.ndarray | None:
+    def _disk_get(self, key: CacheKey, background: bool = False) -> np.ndarray | None:
         """Load ``key`` from disk and promote it to RAM when it is still current."""
         assert self._disk is not None
         loaded = self._disk.get(key)
@@ -214,15 +220,17 @@ class TieredCache(BudgetsMixin):
             if not self._disk.is_current(key, token):
                 return value  # replaced meanwhile: a valid read, but do not promote it
             victims = self._insert_locked(key, _Entry(value, on_disk=True), events)
-        self._spill(victims, events)
-        self._emit(events)
+        self._spill_now_or_later(victims, events, background)
         return value
 
     # -- storing ---------------------------------------------------------------------------
-    def put(self, key: CacheKey, value: Any) -> np.ndarray:
+    def put(self, key: CacheKey, value: Any, *, background: bool = False) -> np.ndarray:
         """Store ``value`` for ``key`` (replacing any older value) and return the stored array.
 
-        Emits "added" (for a new or replaced value).
+        Emits "added" (for a new or replaced value). What the new value evicts from RAM is
+        written to the disk tier (when on) by the caller, which so waits on the disk: the
+        back-pressure a producer thread wants. ``background=True`` hands those writes to one
+        background thread instead (for a GUI thread; the entries stay readable meanwhile).
 
         Raises
         ------
@@ -235,9 +243,53 @@ class TieredCache(BudgetsMixin):
         with self._lock:
             self._drop_locked(key)
             victims = self._insert_locked(key, _Entry(array), events)
-        self._spill(victims, events)  # a value too big for every tier gets "evicted" at once
-        self._emit(events)
+        # (a value too big for every tier gets "evicted" at once)
+        self._spill_now_or_later(victims, events, background)
         return array
+
+    def _spill_now_or_later(self, victims: list, events: list, background: bool) -> None:
+        """Write ``victims`` here (then emit ``events``), or emit now and queue the writes
+        for the background writer (which emits their own events)."""
+        if background and victims:
+            self._emit(events)
+            with self._lock:
+                self._later.extend(victims)
+                if self._writer is not None:
+                    return  # the running writer takes them
+                self._writer = threading.Thread(
+                    target=self._write_later, name="cache-spill", daemon=True
+                )
+            self._writer.start()
+            return
+        self._spill(victims, events)
+        self._emit(events)
+
+    def _write_later(self) -> None:
+        """Background writer: spill what is queued, then end (no idle thread is kept)."""
+        while True:
+            with self._lock:
+                batch, self._later = self._later, []
+                if not batch:
+                    self._writer = None
+                    return
+            events: list[tuple[str, CacheKey | None]] = []
+            try:
+                self._spill(batch, events)
+            except Exception:  # a bug must not stop the writer: what it held stays in RAM
+                log.exception("cache: background write of %d entries failed", len(batch))
+            self._emit(events)
+
+    def wait_writes(self, timeout_s: float = 30.0) -> bool:
+        """Block until the background writer is done; True when it is (close, tests)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with self._lock:
+                writer = self._writer
+            if writer is None:
+                return True
+            writer.join(max(0.0, deadline - time.monotonic()))
+            if writer.is_alive():
+                return False
 
     def _insert_locked(
         self, key: CacheKey, entry: _Entry, events: list
@@ -297,6 +349,9 @@ class TieredCache(BudgetsMixin):
         """Write evicted entries to the disk tier (outside the lock; renames under it)."""
         for key, entry in victims:
             assert self._disk is not None
+            with self._lock:
+                if self._spilling.get(key) is not entry:
+                    continue  # dropped or replaced since (cleared, discarded, put again)
             try:
                 written: tuple[Path, int] | None = self._disk.write_temp(entry.value)
             except OSError as exc:
@@ -344,6 +399,7 @@ class TieredCache(BudgetsMixin):
     def close(self) -> None:
         """Clear the cache and delete the disk tier's session folder."""
         self.clear()
+        self.wait_writes()  # (cleared: it only skips what it had left)
         if self._disk is not None:
             self._disk.close()
 
