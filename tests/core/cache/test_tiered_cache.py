@@ -270,6 +270,16 @@ def test_clear_discard_and_listener_errors_do_not_break_the_cache(caplog):
     cache.put(k(2), block(10))
     assert seen[-1] == ("added", k(2))
 
+    class View:  # a bound method is a new object at each access: removed by equality
+        def changed(self, event, key):
+            seen.append(("view", event))
+
+    view = View()
+    cache.add_listener(view.changed)
+    cache.remove_listener(view.changed)
+    cache.put(k(3), block(10))
+    assert ("view", "added") not in seen
+
 
 # -- get_or_compute ----------------------------------------------------------------------------
 def test_concurrent_get_or_compute_computes_once():

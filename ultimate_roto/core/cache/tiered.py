@@ -473,9 +473,10 @@ class TieredCache(BudgetsMixin):
             self._listeners = [*self._listeners, fn]
 
     def remove_listener(self, fn: Listener) -> None:
-        """Stop calling ``fn``; unknown listeners are ignored."""
+        """Stop calling ``fn``; unknown listeners are ignored. Compared by equality: a bound
+        method is a new object at each ``obj.method``, equal to the one added."""
         with self._lock:
-            self._listeners = [f for f in self._listeners if f is not fn]
+            self._listeners = [f for f in self._listeners if f != fn]
 
     def _emit(self, events: list[tuple[str, CacheKey | None]]) -> None:
         listeners = self._listeners  # replaced, never mutated: safe to read without the lock
