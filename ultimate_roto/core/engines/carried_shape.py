@@ -191,3 +191,35 @@ class CarriedShape:
         ky = k[1, 0] * xs + k[1, 1] * ys + k[1, 2]
         h, w = self.size
         return (kx < 1) | (kx > w - 2) | (ky < 1) | (ky > h - 2)
+
+
+def keep_tracked_parts(
+    out: np.ndarray, warped: np.ndarray, min_part: float, carried: np.ndarray | None = None
+) -> np.ndarray:
+    """Drop blobs that do not touch the warped mask (colour look-alikes in the band) and
+    crumbs smaller than ``min_part`` × the largest part (remnants left behind on the track),
+    but not a piece on a small part of the ``carried`` keyframe shape: the keyframe has that
+    part of its own (a strand, a detached piece), so it is tracked however small."""
+    import cv2
+
+    binary = (out >= 0.5).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if n <= 2:
+        return out
+    support = np.bincount(labels[warped >= 0.5], minlength=n)
+    areas = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+    areas[0] = 0
+    keep = (support > 0) & (areas >= min_part * areas.max())
+    if carried is not None:
+        cn, clabels, cstats, _ = cv2.connectedComponentsWithStats(
+            (carried >= 0.5).astype(np.uint8), connectivity=8
+        )
+        if cn > 2:
+            carea = cstats[:, cv2.CC_STAT_AREA].astype(np.float64)
+            carea[0] = 0
+            small = carea < min_part * carea.max()
+            small[0] = False
+            keep |= np.bincount(labels[small[clabels]], minlength=n) > 0
+    keep[0] = True
+    out[~keep[labels]] = 0.0
+    return out

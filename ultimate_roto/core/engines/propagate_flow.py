@@ -49,7 +49,7 @@ from ultimate_roto.core.engines.base import (
     keyframe_mask,
     walk_frames,
 )
-from ultimate_roto.core.engines.carried_shape import CarriedShape
+from ultimate_roto.core.engines.carried_shape import CarriedShape, keep_tracked_parts
 from ultimate_roto.core.engines.registry import EngineSpec
 from ultimate_roto.core.engines.trimap import signed_distance
 from ultimate_roto.core.errors import InputError
@@ -222,7 +222,7 @@ class Tracker:
         snapped = guided_filter(guide, prob.astype(np.float32), r, 2e-3)
         out = np.zeros(self.size, np.float32)
         out[y0:y1, x0:x1] = np.clip((snapped - 0.5) * 2.0 + 0.5, 0.0, 1.0)
-        return _keep_tracked_parts(out, np.maximum(warped, rigid), self.e.min_part)
+        return keep_tracked_parts(out, np.maximum(warped, rigid), self.e.min_part, rigid)
 
     def _shape_weight(self) -> float:
         return self.shape.rigidity * self.e.shape_prior
@@ -471,21 +471,3 @@ def _roi(mask: np.ndarray, pad: int, size: tuple[int, int]) -> tuple[int, int, i
         return 0, size[0], 0, size[1]
     return (max(0, ys.min() - pad), min(size[0], ys.max() + 1 + pad),
             max(0, xs.min() - pad), min(size[1], xs.max() + 1 + pad))  # fmt: skip
-
-
-def _keep_tracked_parts(out: np.ndarray, warped: np.ndarray, min_part: float) -> np.ndarray:
-    """Drop blobs that do not touch the warped mask (colour look-alikes in the band) and
-    crumbs smaller than ``min_part`` × the largest part (remnants left behind on the track)."""
-    import cv2
-
-    binary = (out >= 0.5).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    if n <= 2:
-        return out
-    support = np.bincount(labels[warped >= 0.5], minlength=n)
-    areas = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
-    areas[0] = 0
-    keep = (support > 0) & (areas >= min_part * areas.max())
-    keep[0] = True
-    out[~keep[labels]] = 0.0
-    return out
