@@ -32,15 +32,23 @@ def drag(win, points, modifiers=0):
     win.viewport.image_released.emit(float(x1), float(y1), 0, modifiers)
 
 
-def test_w_moves_the_mask_live_in_one_step_that_keyframes_the_frame(qtbot, session):
-    win = session
-    frame = win.session.info.first_frame + 2
+def disc_with_a_point(win, offset: int) -> tuple[int, str, np.ndarray]:
+    """On frame first + ``offset``: a new object with a disc mask (as propagated: no
+    keyframe) and a foreground point on it, two undo steps; (frame, object id, mask)."""
+    frame = win.session.info.first_frame + offset
     win.go_to(frame)
     obj = win.layers.add_object("Disc")
     doc, stack = win.project.doc, win.project.stack
     mask = disc(74, 64)
-    stack.push(SetMaskCommand(doc, obj, frame, mask))  # a propagated frame: no keyframe
+    stack.push(SetMaskCommand(doc, obj, frame, mask))
     stack.push(AddPromptCommand(doc, obj, frame, "point", (74, 64, 1)))
+    return frame, obj, mask
+
+
+def test_w_moves_the_mask_live_in_one_step_that_keyframes_the_frame(qtbot, session):
+    win = session
+    frame, obj, mask = disc_with_a_point(win, 2)  # a propagated frame: no keyframe
+    doc, stack = win.project.doc, win.project.stack
     index, undo_before = stack.index, win.registry.action("edit.undo").text()
     asked: list[tuple[str, int]] = []
     win.tools.prompts_edited.connect(lambda o, f: asked.append((o, f)))
@@ -289,13 +297,8 @@ def test_ctrl_z_during_a_w_drag_cancels_the_drag_then_undoes(qtbot, session):
     then the last step (here the click that added the prompt the drag moves) is undone; the
     release that follows records nothing."""
     win = session
-    frame = win.session.info.first_frame + 1
-    win.go_to(frame)
-    obj = win.layers.add_object("Disc")
+    frame, obj, mask = disc_with_a_point(win, 1)
     doc, stack = win.project.doc, win.project.stack
-    mask = disc(74, 64)
-    stack.push(SetMaskCommand(doc, obj, frame, mask))
-    stack.push(AddPromptCommand(doc, obj, frame, "point", (74, 64, 1)))
     index = stack.index
     use_tool(win, "move")
     win.viewport.image_pressed.emit(85.0, 72.0, LEFT, 0)
