@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.shapes import soft_disc
 from ultimate_roto.app import job_work
 from ultimate_roto.app.job_apply import (
     MaskJobStart,
@@ -26,11 +27,8 @@ from ultimate_roto.core.project.masks import EncodedMask, decode_mask, encode_ma
 W, H = 96, 64
 
 
-def disc(cx: int, cy: int = 32, r: int = 14, soft: bool = True) -> np.ndarray:
-    yy, xx = np.mgrid[0:H, 0:W]
-    d = np.hypot(xx - cx, yy - cy) - r
-    a = np.clip(0.5 - d / 3.0, 0.0, 1.0) if soft else (d < 0).astype(np.float32)
-    return (a * 255 + 0.5).astype(np.uint8)
+def disc(cx: int, cy: int = 32, r: int = 14) -> np.ndarray:
+    return soft_disc(W, H, cx, cy, r)
 
 
 @pytest.fixture

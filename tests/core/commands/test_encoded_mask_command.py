@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.shapes import soft_disc
 from ultimate_roto.core.commands import (
     CommandStack,
     PaintMaskCommand,
@@ -20,9 +21,7 @@ W, H = 320, 240
 
 
 def disc(cx: int, cy: int = 120, r: int = 60) -> np.ndarray:
-    yy, xx = np.mgrid[0:H, 0:W]
-    a = np.clip(0.5 - (np.hypot(xx - cx, yy - cy) - r) / 4.0, 0.0, 1.0)
-    return (a * 255 + 0.5).astype(np.uint8)
+    return soft_disc(W, H, cx, cy, r, edge=4.0)
 
 
 def decode(enc: EncodedMask | None) -> np.ndarray:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.shapes import soft_disc
 from ultimate_roto.core.errors import InputError
 from ultimate_roto.core.project import Document, Shot, load_project, save_project
 from ultimate_roto.core.project.masks import (
@@ -21,9 +22,7 @@ W, H = 64, 48
 
 
 def disc(cx: int, cy: int = 24, r: int = 9) -> np.ndarray:
-    yy, xx = np.mgrid[0:H, 0:W]
-    a = np.clip(0.5 - (np.hypot(xx - cx, yy - cy) - r) / 3.0, 0.0, 1.0)
-    return (a * 255 + 0.5).astype(np.uint8)
+    return soft_disc(W, H, cx, cy, r)
 
 
 def decode(enc: EncodedMask | None) -> np.ndarray:
