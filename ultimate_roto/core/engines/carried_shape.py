@@ -152,7 +152,7 @@ class CarriedShape:
         excess = np.where(loose, 0.0, np.maximum(sd - sdr - slack, 0.0))
         pulled = np.where(r < 0.5, np.maximum(pulled, sd) - weight * excess, pulled)
         sd = np.where(agree, pulled, sd)
-        self._occluder = np.zeros(self.size, bool)
+        self._occluder[:] = False
         self._occluder[y0:y1, x0:x1] = (c < 0.5) & (res > tol) & (r < 0.5)
         return sd, moving_apart, (r >= 0.5) & (c < 0.5)
 

@@ -350,11 +350,8 @@ class FlowPropagator:
             "shape_slack": shape_slack,
         }  # fmt: skip
         for name, value in numbers.items():
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not (math.isfinite(value))
-            ):
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not (number and math.isfinite(value)):
                 raise InputError(f"propagate.flow: {name} = {value!r} is not a finite number",
                                  hint="give a number, or leave the setting out")  # fmt: skip
         if band <= 0:
@@ -362,23 +359,11 @@ class FlowPropagator:
         if shape_slack < 0:
             raise InputError(f"propagate.flow: shape_slack {shape_slack} is negative",
                              hint="try 0.25")  # fmt: skip
+        for name, value in numbers.items():
+            setattr(self, name, float(value))
         self.device = device
         self.max_side = int(max_side)
-        self.band = float(band)
-        self.colour_weight = float(colour_weight)
-        self.fb_tolerance = float(fb_tolerance)
-        self.occlusion_area = float(occlusion_area)
-        self.occlusion_lost = float(occlusion_lost)
-        self.model_rate = float(model_rate)
-        self.disocclusion_bias = float(disocclusion_bias)
-        self.min_part = float(min_part)
-        self.regrow = float(regrow)
-        self.memory_decay = float(memory_decay)
         self.snap = bool(snap)
-        self.shape_prior = float(shape_prior)
-        self.reanchor = float(reanchor)
-        self.motion_weight = float(motion_weight)
-        self.shape_slack = float(shape_slack)
         self.flow = fl.FlowEstimator(preset)
 
     def tracker(self, image: np.ndarray, mask: np.ndarray) -> Tracker:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ultimate_roto.core.engines.maskops import apply_ops, ops_active
 from ultimate_roto.core.errors import InputError
 from ultimate_roto.core.project.masks import decode_mask
 
@@ -83,9 +84,7 @@ class DocMasks:
             out[...] = found
         else:
             out = decode_mask(found, self._shape)
-        if obj is not None and any(float(v) for v in obj.ops.values()):
-            from ultimate_roto.core.engines.maskops import apply_ops
-
+        if obj is not None and ops_active(obj.ops):
             out = (np.clip(apply_ops(out, obj.ops), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
         return out
 

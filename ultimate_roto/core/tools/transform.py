@@ -21,7 +21,13 @@ import math
 import numpy as np
 
 from ultimate_roto.core.commands.edits import MovePromptCommand, SetEncodedMaskCommand
-from ultimate_roto.core.project.masks import BBox, EncodedMask, clip_bbox, encode_mask
+from ultimate_roto.core.project.masks import (
+    BBox,
+    EncodedMask,
+    clip_bbox,
+    decode_mask,
+    encode_mask,
+)
 from ultimate_roto.core.tools.base import Tool, ToolContext, ToolEvent, ToolGenerator, live_drag
 
 Matrix = tuple[float, float, float, float, float, float]  # a, b, tx, c, d, ty
@@ -172,9 +178,7 @@ class MaskWarp:
         if box is None:
             return None
         if self._full is None:
-            self._full = np.zeros((self.height, self.width), dtype=np.uint8)
-            x0, y0, x1, y1 = self.entry.bbox
-            self._full[y0:y1, x0:x1] = self.crop()
+            self._full = decode_mask(self.entry, (self.height, self.width))
         x0, y0, x1, y1 = box
         mi = index_matrix(m)
         mi[:, 2] -= (x0, y0)  # into the box's own indices
