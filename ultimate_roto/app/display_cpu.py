@@ -338,6 +338,13 @@ def apply_lut3d(c: np.ndarray, lut: DisplayLut) -> np.ndarray:
     return lerp(lerp(c00, c01, fg), lerp(c10, c11, fg), fb).astype(np.float32)
 
 
+def clip_depth(depth: np.ndarray) -> np.ndarray:
+    """A depth map already normalised (0 near .. 1 far) as the viewport shows it: a new
+    C-contiguous float32 array clipped to 0..1, NaN as far."""
+    d = np.clip(np.asarray(depth, np.float32), 0.0, 1.0)  # (a new array; NaN stays NaN)
+    return np.ascontiguousarray(np.nan_to_num(d, copy=False, nan=1.0))
+
+
 def normalise_depth(depth: np.ndarray) -> np.ndarray:
     """Depth (H, W) as float32 0 (nearest) .. 1 (farthest); non-finite values count as far."""
     d = np.asarray(depth, np.float32)

@@ -33,6 +33,7 @@ cached overlays. Values are read-only arrays (the viewport copies before a brush
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 import weakref
@@ -42,9 +43,10 @@ from typing import Any
 
 import numpy as np
 
-from ultimate_roto.app.display_cpu import mask_to_uint8
+from ultimate_roto.app.display_cpu import clip_depth, mask_to_uint8
 from ultimate_roto.core.cache import CacheKey, TieredCache
 from ultimate_roto.core.engines import maskops
+from ultimate_roto.core.project.masks import decode_mask
 
 MEDIA_ID = "overlays"  # the media_id of overlay keys in the session's cache
 _serials = itertools.count(1)  # one per made overlay, in this process (next() is atomic)
@@ -148,6 +150,11 @@ class OverlayCache:
             return len(self._records)
 
 
+@functools.lru_cache(maxsize=4)
+def _zeros(shape: tuple[int, int]) -> np.ndarray:
+    return _read_only(np.zeros(shape, np.uint8))
+
+
 def _read_only(value: np.ndarray) -> np.ndarray:
     value.setflags(write=False)
     return value
@@ -158,17 +165,17 @@ def shown_mask(
 ) -> np.ndarray:
     """``obj_id``'s mask on ``frame`` with ``ops`` (core.engines.maskops settings) applied, as
     uint8 for the viewport's R8 texture; from ``cache`` while the stored mask is unchanged.
-    A frame without a mask gives zeros (not cached: nothing to decode)."""
+    A frame without a mask gives one shared read-only zeros array per frame size (not cached:
+    nothing to decode; the viewport does not upload the same array again)."""
+    shape = (doc.shot.height, doc.shot.width)
     entry = doc.masks.encoded(obj_id, frame)
     if entry is None:
-        return np.zeros((doc.shot.height, doc.shot.width), np.uint8)
+        return _zeros(shape)
 
     def make() -> np.ndarray:
-        mask = doc.mask(obj_id, frame)
+        mask = decode_mask(entry, shape)
         if maskops.ops_active(ops):
-            from ultimate_roto.core.engines.maskops import apply_ops
-
-            mask = apply_ops(mask, ops)
+            mask = maskops.apply_ops(mask, ops)
         return mask_to_uint8(mask)
 
     params = tuple(sorted((k, float(v)) for k, v in ops.items()))
@@ -183,7 +190,6 @@ def shown_depth(cache: OverlayCache, layer, frame: int) -> np.ndarray | None:
         return None
 
     def make() -> np.ndarray:  # as the viewport shows it, so it takes the value without a copy
-        d = np.clip(np.asarray(layer.get(frame), np.float32), 0.0, 1.0)
-        return np.ascontiguousarray(np.nan_to_num(d, copy=False, nan=1.0))
+        return clip_depth(layer.get(frame))
 
     return cache.get(("depth", int(frame), ""), (layer, entry), (), make)

@@ -11,6 +11,7 @@ from ultimate_roto.app.display_cpu import (
     DisplayLut,
     DisplaySettings,
     as_texture,
+    clip_depth,
     mask_to_uint8,
     normalise_depth,
 )
@@ -117,8 +118,7 @@ class ViewportMixin:
                 return
             self.depth = depth
         elif normalised:
-            d = np.clip(np.asarray(depth, np.float32), 0.0, 1.0)  # a new array (NaN stays)
-            self.depth = np.ascontiguousarray(np.nan_to_num(d, copy=False, nan=1.0))
+            self.depth = clip_depth(depth)
         else:
             self.depth = normalise_depth(depth)
         self._depth_dirty = True

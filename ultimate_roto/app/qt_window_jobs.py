@@ -91,8 +91,8 @@ class WindowJobsMixin:
         keys = sorted(
             k for k in self.project.doc.object(obj_id).keyframes if span[0] <= k <= span[1]
         )
-        lo = min(affected_span(keys, f, span)[0] for f in inside)
-        hi = max(affected_span(keys, f, span)[1] for f in inside)
+        spans = [affected_span(keys, f, span) for f in inside]
+        lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
         before = [k for k in keys if k < inside[0]]
         after = [k for k in keys if k > inside[-1]]
         guide = (before[-1] if before else lo, after[0] if after else hi)  # neighbours guide
