@@ -85,6 +85,8 @@ def test_bad_settings_name_the_setting(settings, match):
 def test_bad_masks():
     with pytest.raises(InputError, match="expected"):
         maskops.grow(np.zeros((3, 3, 3)), 1)
+    with pytest.raises(InputError, match="expected"):  # (before the bbox shortcut)
+        maskops.apply_ops(np.zeros((3, 3, 3)), {"grow": 1})
     with pytest.raises(InputError, match="no masks"):
         maskops.temporal_smooth([])
     with pytest.raises(InputError, match="differ in shape"):
